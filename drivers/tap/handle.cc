@@ -1,0 +1,233 @@
+// TapHandle: batched non-blocking I/O on a TAP descriptor; see handle.h.
+#include "handle.h"
+
+#include <cerrno>
+#include <cstring>
+#include <unistd.h>
+
+#include "errors.h"
+
+namespace usernet_tap {
+
+Napi::Function TapHandle::Define(Napi::Env env) {
+  return DefineClass(env, "TapHandle",
+                     {
+                         InstanceMethod("start", &TapHandle::Start),
+                         InstanceMethod("writeFrames", &TapHandle::WriteFrames),
+                         InstanceMethod("wantWritable", &TapHandle::WantWritable),
+                         InstanceMethod("ref", &TapHandle::Ref),
+                         InstanceMethod("unref", &TapHandle::Unref),
+                         InstanceMethod("close", &TapHandle::Close),
+                         InstanceAccessor("txErrors", &TapHandle::TxErrors, nullptr),
+                         InstanceAccessor("rxOversize", &TapHandle::RxOversize, nullptr),
+                     });
+}
+
+TapHandle::TapHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TapHandle>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[0].IsNumber() || !info[1].IsTypedArray() ||
+      !info[2].IsTypedArray() || !info[3].IsNumber()) {
+    throw Napi::TypeError::New(env, "TapHandle(fd, rxBuffer, rxLengths, slotSize)");
+  }
+  Napi::Uint8Array buffer = info[1].As<Napi::Uint8Array>();
+  Napi::Uint32Array lengths = info[2].As<Napi::Uint32Array>();
+  if (buffer.TypedArrayType() != napi_uint8_array || lengths.TypedArrayType() != napi_uint32_array) {
+    throw Napi::TypeError::New(env, "rxBuffer must be a Uint8Array and rxLengths a Uint32Array");
+  }
+  int64_t slot = info[3].As<Napi::Number>().Int64Value();
+  batch_ = lengths.ElementLength();
+  if (slot <= 0 || batch_ == 0 || buffer.ByteLength() < batch_ * static_cast<size_t>(slot)) {
+    throw Napi::RangeError::New(env, "rxBuffer must hold rxLengths.length slots of slotSize bytes");
+  }
+  slot_ = static_cast<size_t>(slot);
+  fd_ = info[0].As<Napi::Number>().Int32Value();
+  rx_ = buffer.Data();
+  rxLengths_ = lengths.Data();
+  rxBufferRef_ = Napi::Persistent(buffer);
+  rxLengthsRef_ = Napi::Persistent(lengths);
+}
+
+TapHandle::~TapHandle() {
+  // Only reached for handles never started or already closed (a started handle holds a strong
+  // reference to itself until close), or at environment teardown.
+  ReleasePoll();
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+}
+
+void TapHandle::ReleasePoll() {
+  if (poll_ == nullptr) return;
+  uv_poll_stop(poll_);
+  poll_->data = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(poll_),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+  poll_ = nullptr;
+}
+
+Napi::Value TapHandle::Start(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (fd_ < 0) throw Napi::Error::New(env, "TAP handle is closed");
+  if (started_) throw Napi::Error::New(env, "TAP handle already started");
+  if (info.Length() < 3 || !info[0].IsFunction() || !info[1].IsFunction() || !info[2].IsFunction()) {
+    throw Napi::TypeError::New(env, "start(onFrames, onWritable, onError)");
+  }
+  poll_ = new uv_poll_t;
+  uv_loop_t* loop = nullptr;
+  napi_get_uv_event_loop(env, &loop);
+  int rc = uv_poll_init(loop, poll_, fd_);
+  if (rc < 0) {
+    delete poll_;
+    poll_ = nullptr;
+    throw systemError(env, -rc, "uv_poll_init", "cannot poll the TAP descriptor");
+  }
+  poll_->data = this;
+  if (!referenced_) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+  onFrames_ = Napi::Persistent(info[0].As<Napi::Function>());
+  onWritable_ = Napi::Persistent(info[1].As<Napi::Function>());
+  onError_ = Napi::Persistent(info[2].As<Napi::Function>());
+  context_ = std::make_unique<Napi::AsyncContext>(env, "usernet:tap");
+  started_ = true;
+  // Stay alive while polled: the JavaScript object may be unreachable but still delivering.
+  Napi::ObjectWrap<TapHandle>::Ref();
+  selfRef_ = true;
+  UpdatePoll();
+  return env.Undefined();
+}
+
+void TapHandle::UpdatePoll() {
+  if (poll_ == nullptr) return;
+  int events = UV_READABLE | (wantWritable_ ? UV_WRITABLE : 0);
+  uv_poll_start(poll_, events, &TapHandle::OnPoll);
+}
+
+void TapHandle::OnPoll(uv_poll_t* poll, int status, int events) {
+  TapHandle* self = static_cast<TapHandle*>(poll->data);
+  if (self == nullptr || self->fd_ < 0) return;
+  Napi::Env env = self->Env();
+  Napi::HandleScope scope(env);
+  if (status < 0) {
+    self->Fail(env, -status, "uv_poll");
+    return;
+  }
+  if (events & UV_READABLE) self->DrainReadable(env);
+  if (self->fd_ >= 0 && (events & UV_WRITABLE) && self->wantWritable_) {
+    self->Call(env, self->onWritable_, {});
+  }
+}
+
+// Reads up to one batch. The poll is level-triggered, so frames left over are read on the next
+// loop iteration, after other handles had their turn: a flood cannot starve the event loop.
+void TapHandle::DrainReadable(Napi::Env env) {
+  size_t count = 0;
+  while (count < batch_) {
+    ssize_t n = read(fd_, rx_ + count * slot_, slot_);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      int err = errno;
+      if (count > 0) Call(env, onFrames_, {Napi::Number::New(env, count)});
+      Fail(env, err, "read");
+      return;
+    }
+    // A frame filling the whole slot may have been cut short by the kernel: drop it.
+    if (static_cast<size_t>(n) >= slot_) {
+      rxOversize_++;
+      continue;
+    }
+    rxLengths_[count++] = static_cast<uint32_t>(n);
+  }
+  if (count > 0) Call(env, onFrames_, {Napi::Number::New(env, count)});
+}
+
+void TapHandle::Call(Napi::Env env, Napi::FunctionReference& fn,
+                     const std::initializer_list<napi_value>& args) {
+  if (fn.IsEmpty()) return;
+  try {
+    fn.MakeCallback(env.Global(), args, *context_);
+  } catch (const Napi::Error& e) {
+    // No JavaScript is below us on the stack: report it the way Node reports an exception
+    // thrown from an I/O callback ('uncaughtException', or exit).
+    napi_fatal_exception(env, e.Value());
+  }
+}
+
+void TapHandle::Fail(Napi::Env env, int err, const char* syscall) {
+  if (poll_ != nullptr) uv_poll_stop(poll_);
+  Call(env, onError_, {systemError(env, err, syscall, std::string("TAP ") + syscall + " failed").Value()});
+}
+
+Napi::Value TapHandle::WriteFrames(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsNumber()) {
+    throw Napi::TypeError::New(env, "writeFrames(frames, from)");
+  }
+  if (fd_ < 0) throw Napi::Error::New(env, "TAP handle is closed");
+  Napi::Array frames = info[0].As<Napi::Array>();
+  uint32_t length = frames.Length();
+  uint32_t i = info[1].As<Napi::Number>().Uint32Value();
+  for (; i < length; i++) {
+    Napi::Value v = frames.Get(i);
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      throw Napi::TypeError::New(env, "frames must be Uint8Arrays");
+    }
+    Napi::Uint8Array frame = v.As<Napi::Uint8Array>();
+    ssize_t n;
+    do {
+      n = write(fd_, frame.Data(), frame.ByteLength());
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (errno == EBADFD || errno == EBADF) {
+        throw systemError(env, errno, "write", "TAP device is gone");
+      }
+      // EINVAL (bad length), EIO (link down), ENOMEM: this frame is lost, the next may pass.
+      txErrors_++;
+    }
+  }
+  return Napi::Number::New(env, i);
+}
+
+Napi::Value TapHandle::WantWritable(const Napi::CallbackInfo& info) {
+  bool on = info.Length() > 0 && info[0].ToBoolean();
+  if (on != wantWritable_) {
+    wantWritable_ = on;
+    if (fd_ >= 0) UpdatePoll();
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value TapHandle::Ref(const Napi::CallbackInfo& info) {
+  referenced_ = true;
+  if (poll_ != nullptr) uv_ref(reinterpret_cast<uv_handle_t*>(poll_));
+  return info.Env().Undefined();
+}
+
+Napi::Value TapHandle::Unref(const Napi::CallbackInfo& info) {
+  referenced_ = false;
+  if (poll_ != nullptr) uv_unref(reinterpret_cast<uv_handle_t*>(poll_));
+  return info.Env().Undefined();
+}
+
+Napi::Value TapHandle::Close(const Napi::CallbackInfo& info) {
+  ReleasePoll();
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+  onFrames_.Reset();
+  onWritable_.Reset();
+  onError_.Reset();
+  if (selfRef_) {
+    selfRef_ = false;
+    Napi::ObjectWrap<TapHandle>::Unref();
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value TapHandle::TxErrors(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), txErrors_);
+}
+
+Napi::Value TapHandle::RxOversize(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), rxOversize_);
+}
+
+}  // namespace usernet_tap
