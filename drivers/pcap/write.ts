@@ -124,6 +124,8 @@ export class PcapWriter {
   private fd: number | null;
   private readonly snaplen: number;
   private readonly nanosecond: boolean;
+  /** The link-type number in the file header. */
+  readonly linkTypeNumber: number;
   /** Records written so far. */
   records = 0;
   /** Bytes in the file so far, header included. */
@@ -134,6 +136,7 @@ export class PcapWriter {
     const { linkTypeNumber, snaplen, nanosecond } = checkOptions(options);
     this.snaplen = snaplen;
     this.nanosecond = nanosecond;
+    this.linkTypeNumber = linkTypeNumber;
     this.fd = openSync(path, 'w');
     const header = fileHeader(linkTypeNumber, snaplen, nanosecond);
     writeAll(this.fd, header);
