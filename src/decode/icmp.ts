@@ -1,0 +1,118 @@
+/**
+ * Decoding ICMPv4 (RFC 792), ICMPv6 (RFC 4443) and Neighbor Discovery (RFC 4861) for the frame
+ * decoder, on top of the wire parsers. Checksums are reported, not enforced.
+ */
+
+import { Drop, isDrop } from '../../stack/wire/drop';
+import { formatIpv4, formatIpv6, formatMac } from '../../stack/wire/address';
+import { sumBytes, verifies } from '../../stack/wire/checksum';
+import { Icmpv4Repr, describeIcmpv4, parseIcmpv4 } from '../../stack/wire/icmpv4';
+import { Icmpv6Repr, describeIcmpv6, parseIcmpv6 } from '../../stack/wire/icmpv6';
+import type { ChecksumStatus, DecodedIcmp } from './types';
+import type { TransportContext } from './transport';
+
+const NAMES: Readonly<Record<Exclude<Icmpv4Repr['kind'] | Icmpv6Repr['kind'], 'other'>, string>> = {
+  'echo-request': 'echo request',
+  'echo-reply': 'echo reply',
+  'destination-unreachable': 'destination unreachable',
+  'packet-too-big': 'packet too big',
+  'time-exceeded': 'time exceeded',
+  'parameter-problem': 'parameter problem',
+  redirect: 'redirect',
+  'router-solicitation': 'router solicitation',
+  'router-advertisement': 'router advertisement',
+  'neighbor-solicitation': 'neighbor solicitation',
+  'neighbor-advertisement': 'neighbor advertisement',
+};
+
+function header(b: Uint8Array): { type: number; code: number; checksum: number } {
+  return { type: b[0]!, code: b[1]!, checksum: (b[2]! << 8) | b[3]! };
+}
+
+/** `msg` is the whole ICMP message (the IPv4 payload); its checksum covers only itself. */
+export function decodeIcmpv4(msg: Uint8Array, ctx: TransportContext): DecodedIcmp | Drop {
+  const repr = parseIcmpv4(msg, { verifyChecksum: false });
+  if (isDrop(repr)) return repr;
+  const status: ChecksumStatus = !ctx.whole ? 'unverified' : verifies(sumBytes(msg)) ? 'ok' : 'bad';
+  const d: DecodedIcmp = {
+    protocol: 'icmpv4',
+    ...header(msg),
+    name: repr.kind === 'other' ? `type ${repr.type}` : NAMES[repr.kind],
+    checksumStatus: status,
+    dataLength: msg.length - 8,
+    text: describeIcmpv4(repr),
+  };
+  switch (repr.kind) {
+    case 'echo-request':
+    case 'echo-reply':
+      d.identifier = repr.identifier;
+      d.sequence = repr.sequence;
+      break;
+    case 'destination-unreachable':
+      if (repr.code === 4) d.mtu = repr.nextHopMtu;
+      break;
+    case 'parameter-problem':
+      d.pointer = repr.pointer;
+      break;
+    case 'redirect':
+      d.gateway = formatIpv4(repr.gateway);
+      break;
+    default:
+      break;
+  }
+  return d;
+}
+
+/** `msg` is the ICMPv6 message (the upper-layer payload); its checksum covers a pseudo-header. */
+export function decodeIcmpv6(msg: Uint8Array, ctx: TransportContext): DecodedIcmp | Drop {
+  const repr = parseIcmpv6(msg);
+  if (isDrop(repr)) return repr;
+  const status: ChecksumStatus = !ctx.whole
+    ? 'unverified'
+    : verifies(sumBytes(msg, 0, msg.length, ctx.pseudoSum(58, msg.length)))
+      ? 'ok'
+      : 'bad';
+  const d: DecodedIcmp = {
+    protocol: 'icmpv6',
+    ...header(msg),
+    name: repr.kind === 'other' ? `type ${repr.type}` : NAMES[repr.kind],
+    checksumStatus: status,
+    dataLength: msg.length - 8,
+    text: describeIcmpv6(repr),
+  };
+  switch (repr.kind) {
+    case 'echo-request':
+    case 'echo-reply':
+      d.identifier = repr.identifier;
+      d.sequence = repr.sequence;
+      break;
+    case 'packet-too-big':
+      d.mtu = repr.mtu;
+      break;
+    case 'parameter-problem':
+      d.pointer = repr.pointer;
+      break;
+    case 'neighbor-advertisement':
+      d.router = repr.router;
+      d.solicited = repr.solicited;
+      d.override = repr.override;
+      d.target = formatIpv6(repr.target);
+      break;
+    case 'neighbor-solicitation':
+      d.target = formatIpv6(repr.target);
+      break;
+    case 'redirect':
+      d.target = formatIpv6(repr.target);
+      d.destination = formatIpv6(repr.destination);
+      break;
+    default:
+      break;
+  }
+  if ('options' in repr) {
+    const o = repr.options;
+    if (o.sourceLinkLayerAddress !== undefined) d.sourceLinkLayerAddress = formatMac(o.sourceLinkLayerAddress);
+    if (o.targetLinkLayerAddress !== undefined) d.targetLinkLayerAddress = formatMac(o.targetLinkLayerAddress);
+    if (o.mtu !== undefined) d.mtu = o.mtu;
+  }
+  return d;
+}
