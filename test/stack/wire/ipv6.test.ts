@@ -54,7 +54,7 @@ test('the extension chain is walked to the upper layer with offsets, the fragmen
     { type: 43, offset: 64, length: 24, nextHeader: 44, routingType: 3, segmentsLeft: 0 },
     { type: 44, offset: 88, length: 8, nextHeader: 17, fragmentOffset: 1232, moreFragments: true, identification: 0xdeadbeef },
   ]);
-  t.is(r.fragment, r.extensions[3]);
+  t.true(r.fragment === r.extensions[3], 'the fragment is the entry in the list');
   t.is(r.upperLayerProtocol, IpProtocol.UDP);
   t.is(r.upperLayerOffset, 96);
   t.deepEqual(r.upperLayerPayload, ipv6ExtensionChain.subarray(96));
