@@ -29,3 +29,15 @@ fixtures: debs
 
 clean:
 	rm -rf dist build
+
+# --- TAP driver (drivers/tap): the native addon, the tools its tests use, its benchmark ---
+DEBS += ping:iputils-ping
+TAP_ADDON := build/Release/usernet_tap.node
+# `npm ci` builds the addon on a fresh clone; this rebuilds it when its sources change, with the
+# node-gyp that ships inside npm and the Node headers that .npmrc names.
+$(TAP_ADDON): binding.gyp $(wildcard drivers/tap/*.cc drivers/tap/*.h) | $(NODE_MODULES)
+	npm_config_nodedir="$$(npm config get nodedir)" node "$$(dirname "$$(readlink -f "$$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js" rebuild
+test: $(TAP_ADDON)
+.PHONY: bench-tap
+bench-tap: $(TAP_ADDON)
+	npx ts-node test/bench/tap-bench.ts
