@@ -43,16 +43,15 @@ CAPTURE_PID=""
 cleanup() {
   set +e
   if [ -n "$CAPTURE_PID" ]; then kill -INT "$CAPTURE_PID" 2>/dev/null; wait "$CAPTURE_PID" 2>/dev/null; fi
-  # Helpers still running in the namespaces were started by us; their PIDs are in $WORK/pids.
-  if [ -f "$WORK/pids" ]; then
-    while read -r pid; do kill "$pid" 2>/dev/null; done <"$WORK/pids"
-  fi
+  # Background jobs still running (a server helper after a failure) are ours: end them by PID.
+  for pid in $(jobs -p); do kill "$pid" 2>/dev/null; done
   ip netns del "$NS_A" 2>/dev/null
   ip netns del "$NS_B" 2>/dev/null
   ip link del "$IF_A" 2>/dev/null
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
 
 inA() { ip netns exec "$NS_A" "$@"; }
 inB() { ip netns exec "$NS_B" "$@"; }
@@ -232,7 +231,6 @@ serve() {
   rm -f "$WORK/ready"
   if [ "$side" = A ]; then inA "$PY" "$WORK/fx.py" "$@" "$WORK/ready" & else inB "$PY" "$WORK/fx.py" "$@" "$WORK/ready" & fi
   SERVER_PID=$!
-  echo "$SERVER_PID" >>"$WORK/pids"
   for _ in $(seq 1 100); do [ -f "$WORK/ready" ] && return 0; sleep 0.05; done
   echo "make-fixtures: server did not start: $*" >&2
   exit 1
