@@ -1,0 +1,405 @@
+/**
+ * The TCP engine: every connection and listener of one stack, the demultiplexer that routes
+ * arriving segments to them (RFC 9293 §3.10.7), resets for segments that match nothing
+ * (§3.10.7.1), passive and active OPEN (§3.10.1), ICMP errors (RFC 5927, RFC 1122 §4.2.3.9),
+ * and the sans-IO surface the network layer drives: `input`, `poll`, `nextDeadline`,
+ * `takeOutput`, `takeEvents`. Read DESIGN.md's "The core is sans-IO" before editing.
+ */
+
+import debugFactory from 'debug';
+import type { IpAddress } from '../wire/address';
+import { TcpFlag, type TcpRepr } from '../wire/tcp';
+import type { ControlBlock } from './control-block';
+import { TcpConnection } from './connection';
+import { type ConnectErrorCode, type ListenErrorCode, type TcpError, type TcpEvent, tcpError } from './events';
+import type { TcpEnvironment, TcpHost, TcpSegmentOut } from './host';
+import { segmentArrives } from './input';
+import { IsnGenerator } from './isn';
+import { type ListenerTable, TcpListener } from './listener';
+import { negotiateFromSyn, prepareSyn } from './negotiate';
+import { type TcpConnectionOptions, type TcpEngineOptions, mergeConnectionOptions, mergeEngineOptions } from './options';
+import { emitSyn, retransmitFirst, transmitReady, windowUpdateDue } from './output';
+import { EphemeralPorts } from './ports';
+import { resetFor } from './reset';
+import { seqAdd, seqGe, seqGt, seqLt } from './seq';
+import type { TcpState } from './state';
+import { isSynchronized, peerHasClosed } from './state';
+import { deadlineOf, fireTimers } from './timers';
+
+export type { TcpEnvironment, TcpSegmentOut } from './host';
+
+const log = debugFactory('usernet:tcp');
+
+export interface ListenOptions {
+  /** Accept-queue and half-open bound (Node passes 511). */
+  backlog?: number;
+  /** IPv6 wildcard only: do not accept IPv4 peers. */
+  ipv6Only?: boolean;
+  /** Options for the connections this listener accepts. */
+  connection?: Partial<TcpConnectionOptions>;
+}
+
+export interface ConnectOptions {
+  remote: IpAddress;
+  remotePort: number;
+  /** Source address; by default the one the stack would route from. */
+  local?: IpAddress;
+  /** Source port; 0 or absent picks an ephemeral port (RFC 6056). */
+  localPort?: number;
+  options?: Partial<TcpConnectionOptions>;
+}
+
+export interface IcmpErrorReport {
+  kind: 'port-unreachable' | 'host-unreachable' | 'net-unreachable' | 'admin-prohibited' | 'packet-too-big';
+  local: IpAddress;
+  remote: IpAddress;
+  localPort: number;
+  remotePort: number;
+  seq: number;
+  mtu?: number;
+}
+
+function tupleKey(local: IpAddress, localPort: number, remote: IpAddress, remotePort: number): string {
+  return `${local.key}|${localPort}|${remote.key}|${remotePort}`;
+}
+
+function validPort(p: number): boolean {
+  return Number.isInteger(p) && p >= 0 && p <= 65535;
+}
+
+export class TcpEngine implements TcpHost, ListenerTable {
+  readonly options: TcpEngineOptions;
+  lastNow = 0;
+  private readonly connections = new Map<string, TcpConnection>();
+  private readonly listeners = new Set<TcpListener>();
+  private output: TcpSegmentOut[] = [];
+  private events: TcpEvent[] = [];
+  private readonly woken = new Set<ControlBlock>();
+  private timeWaitCount = 0;
+  private readonly counters = new Map<string, number>();
+  private readonly isns: IsnGenerator;
+  private readonly ports: EphemeralPorts;
+
+  constructor(
+    readonly env: TcpEnvironment,
+    options?: Partial<TcpEngineOptions>,
+  ) {
+    this.options = mergeEngineOptions(options);
+    this.isns = new IsnGenerator(() => env.random32());
+    this.ports = new EphemeralPorts(() => env.random32(), this.options.ephemeralPortMin, this.options.ephemeralPortMax);
+  }
+
+  // ---------------------------------------------------------------- network side
+
+  /** A parsed, checksum-verified segment addressed to one of our addresses. */
+  input(src: IpAddress, dst: IpAddress, seg: TcpRepr, now: number): void {
+    this.lastNow = now;
+    this.count('segments-in');
+    if (seg.srcPort === 0 || seg.dstPort === 0 || src.isMulticast() || src.isUnspecified()) {
+      this.count('drop:bad-endpoint');
+      return;
+    }
+    const cb = this.connections.get(tupleKey(dst, seg.dstPort, src, seg.srcPort));
+    if (cb !== undefined && !this.reopensTimeWait(cb, seg)) {
+      segmentArrives(cb, seg, now);
+      if (cb.state !== 'CLOSED') transmitReady(cb, now);
+      return;
+    }
+    const listener = this.findListener(dst, seg.dstPort, src.family);
+    if (listener !== undefined) {
+      this.listenArrives(listener, src, dst, seg, now);
+      return;
+    }
+    // RFC 9293 §3.10.7.1: no connection — "a reset is sent in response to any incoming segment
+    // except another reset".
+    this.count('no-connection');
+    const rst = resetFor(seg);
+    if (rst !== null) {
+      this.count('rst-sent');
+      this.transmit({ src: dst, dst: src, repr: rst });
+    }
+  }
+
+  /**
+   * RFC 9293 §3.6.1 (and RFC 6191): a new SYN for a 4-tuple in TIME-WAIT may reopen it when its
+   * sequence number (or timestamp) is beyond the old connection's. The old block is reclaimed.
+   */
+  private reopensTimeWait(cb: ControlBlock, seg: TcpRepr): boolean {
+    if (cb.state !== 'TIME-WAIT' || (seg.flags & (TcpFlag.SYN | TcpFlag.ACK | TcpFlag.RST)) !== TcpFlag.SYN) return false;
+    const ts = seg.options.timestamp;
+    const newer = cb.tsEnabled && ts !== undefined ? seqGt(ts.tsVal, cb.tsRecent) : seqGt(seg.seq, cb.rcvNxt);
+    if (!newer) return false;
+    this.count('time-wait-reopened');
+    cb.terminate('new SYN reopens TIME-WAIT');
+    return true;
+  }
+
+  /** RFC 9293 §3.10.7.2: a segment for a listener. */
+  private listenArrives(listener: TcpListener, src: IpAddress, dst: IpAddress, seg: TcpRepr, now: number): void {
+    // First, check for a RST: "An incoming RST segment could not be valid ... ignored".
+    if ((seg.flags & TcpFlag.RST) !== 0) return;
+    // Second, check for an ACK: "Any acknowledgment is bad ... <SEQ=SEG.ACK><CTL=RST>".
+    if ((seg.flags & TcpFlag.ACK) !== 0) {
+      const rst = resetFor(seg);
+      if (rst !== null) this.transmit({ src: dst, dst: src, repr: rst });
+      this.count('rst-sent');
+      return;
+    }
+    // Third, check for a SYN (security/compartment checks do not apply).
+    if ((seg.flags & TcpFlag.SYN) === 0) return;
+    if (listener.halfOpen >= listener.backlog) {
+      this.count('syn-dropped-half-open-full');
+      return;
+    }
+    const cb = new TcpConnection(this, dst, seg.dstPort, src, seg.srcPort, listener.connectionOptions, true);
+    cb.state = 'LISTEN';
+    cb.listener = listener;
+    cb.irs = seg.seq;
+    cb.rcvNxt = seqAdd(seg.seq, 1);
+    cb.rcvAdvRight = cb.rcvNxt;
+    this.initSend(cb, now);
+    negotiateFromSyn(cb, seg);
+    cb.sndWnd = seg.window; // RFC 7323 §2.2: the window of a SYN is never scaled.
+    // Deviation: data on the SYN is not queued (as Linux without TCP Fast Open); it is not
+    // acknowledged, so the peer sends it again after the handshake.
+    this.connections.set(tupleKey(cb.local, cb.localPort, cb.remote, cb.remotePort), cb);
+    listener.halfOpen++;
+    cb.setState('SYN-RECEIVED', 'SYN received');
+    cb.lastHeard = now;
+    emitSyn(cb, now);
+  }
+
+  /** ISS and the send variables that start from it (RFC 9293 §3.4.1, RFC 6528). */
+  private initSend(cb: ControlBlock, now: number): void {
+    cb.iss = this.isns.isn(cb.local, cb.localPort, cb.remote, cb.remotePort, now);
+    cb.sndUna = cb.iss;
+    cb.sndNxt = cb.sndMax = cb.bufSeq = seqAdd(cb.iss, 1);
+    cb.recover = cb.iss;
+    cb.rttTime = now;
+  }
+
+  /** ICMP/ICMPv6 errors about a segment we sent (the quoted header's ports and seq). */
+  icmpError(err: IcmpErrorReport, now: number): void {
+    this.lastNow = now;
+    const cb = this.connections.get(tupleKey(err.local, err.localPort, err.remote, err.remotePort));
+    // RFC 5927 §4.1: believe only errors quoting a sequence number we have outstanding.
+    if (cb === undefined || seqLt(err.seq, cb.sndUna) || seqGe(err.seq, cb.sndMax)) {
+      this.count('icmp-ignored');
+      return;
+    }
+    this.count(`icmp:${err.kind}`);
+    if (err.kind === 'packet-too-big') {
+      // RFC 8201 / RFC 1191: the stack has updated its path MTU; shrink and resend at once.
+      cb.cc.setMss(cb.effectiveMss);
+      if (isSynchronized(cb.state)) retransmitFirst(cb, now);
+      return;
+    }
+    const code = err.kind === 'net-unreachable' ? 'ENETUNREACH' : err.kind === 'port-unreachable' ? 'ECONNREFUSED' : 'EHOSTUNREACH';
+    // RFC 1122 §4.2.3.9: these are soft errors; a connection still opening fails at once, as on
+    // Linux, an established one only remembers the error and reports it if it times out.
+    if (cb.state === 'SYN-SENT') cb.fail(code, `ICMP ${err.kind}`);
+    else cb.softError = code === 'ECONNREFUSED' ? 'ECONNRESET' : code;
+  }
+
+  /** Fires due timers and sends whatever is ready (coalesced writes/ACKs). */
+  poll(now: number): void {
+    this.lastNow = now;
+    for (const cb of [...this.connections.values()]) {
+      if (deadlineOf(cb) <= now) fireTimers(cb, now);
+    }
+    const woken = [...this.woken];
+    this.woken.clear();
+    for (const cb of woken) {
+      if (cb.state === 'CLOSED') continue;
+      if (isSynchronized(cb.state) && !peerHasClosed(cb.state) && windowUpdateDue(cb)) cb.ackNow = true;
+      transmitReady(cb, now);
+    }
+  }
+
+  /** Earliest time `poll()` has work to do; Infinity when idle. */
+  nextDeadline(): number {
+    if (this.woken.size > 0) return this.lastNow;
+    let t = Infinity;
+    for (const cb of this.connections.values()) t = Math.min(t, deadlineOf(cb));
+    return t;
+  }
+
+  /** Segments to send, in order; the caller owns the array. */
+  takeOutput(): TcpSegmentOut[] {
+    const out = this.output;
+    this.output = [];
+    return out;
+  }
+
+  /** Upper-layer events since the last call, in order. The user has now seen every `accept`. */
+  takeEvents(): TcpEvent[] {
+    const ev = this.events;
+    this.events = [];
+    for (const l of this.listeners) l.pendingAccepts = 0;
+    return ev;
+  }
+
+  // ---------------------------------------------------------------- user side
+
+  /**
+   * Passive OPEN on `local` (unspecified = every address of its family) and `port`
+   * (0 = an ephemeral port). Only listeners conflict: like a Node server socket (SO_REUSEADDR),
+   * a port with connections or TIME-WAIT blocks but no listener may be listened on.
+   */
+  listen(local: IpAddress, port: number, opts: ListenOptions = {}): TcpListener | TcpError<ListenErrorCode> {
+    if (!validPort(port)) return tcpError('EINVAL');
+    if (!local.isUnspecified() && !this.env.isLocalAddress(local)) return tcpError('EADDRNOTAVAIL');
+    const ipv6Only = local.family === 6 && opts.ipv6Only === true;
+    if (port === 0) {
+      const p = this.ports.pick(local, local, 0, (q) => this.listenerConflict(local, q, ipv6Only));
+      if (p === null) return tcpError('EADDRINUSE');
+      port = p;
+    } else if (this.listenerConflict(local, port, ipv6Only)) {
+      return tcpError('EADDRINUSE');
+    }
+    const backlog = Math.max(1, Math.min(65535, Math.floor(opts.backlog ?? this.options.backlog)));
+    const connOpts = mergeConnectionOptions(this.options.connection, opts.connection);
+    const l = new TcpListener(this, local, port, backlog, ipv6Only, connOpts);
+    this.listeners.add(l);
+    log('%s', l);
+    return l;
+  }
+
+  /**
+   * Active OPEN (RFC 9293 §3.10.1): sends the SYN now (at the latest `now` the engine was given,
+   * or `now` if passed) and returns the connection in SYN-SENT; `established` or `error` follows.
+   */
+  connect(o: ConnectOptions, now: number = this.lastNow): TcpConnection | TcpError<ConnectErrorCode> {
+    this.lastNow = Math.max(this.lastNow, now);
+    const remote = o.remote;
+    if (!validPort(o.remotePort) || o.remotePort === 0 || remote.isUnspecified() || remote.isMulticast()) {
+      return tcpError('EINVAL');
+    }
+    let local = o.local !== undefined && !o.local.isUnspecified() ? o.local : null;
+    if (local !== null) {
+      if (local.family !== remote.family) return tcpError('EINVAL');
+      if (!this.env.isLocalAddress(local)) return tcpError('EADDRNOTAVAIL');
+    } else {
+      local = this.env.sourceAddressFor(remote);
+      if (local === null) return tcpError('ENETUNREACH');
+    }
+    const src = local;
+    let localPort = o.localPort ?? 0;
+    if (!validPort(localPort)) return tcpError('EINVAL');
+    const taken = (p: number): boolean =>
+      this.connections.has(tupleKey(src, p, remote, o.remotePort)) || this.listenerConflict(src, p, false);
+    if (localPort === 0) {
+      const p = this.ports.pick(src, remote, o.remotePort, taken);
+      if (p === null) return tcpError('EADDRNOTAVAIL');
+      localPort = p;
+    } else if (taken(localPort)) {
+      return tcpError('EADDRINUSE');
+    }
+    const opts = mergeConnectionOptions(this.options.connection, o.options);
+    const cb = new TcpConnection(this, src, localPort, remote, o.remotePort, opts, false);
+    this.initSend(cb, now);
+    prepareSyn(cb);
+    cb.rcvAdvRight = 0;
+    this.connections.set(tupleKey(src, localPort, remote, o.remotePort), cb);
+    cb.setState('SYN-SENT', 'active open');
+    cb.lastHeard = now;
+    emitSyn(cb, now);
+    return cb;
+  }
+
+  /** Every connection the engine holds, TIME-WAIT included (for `ss`-like listings). */
+  allConnections(): TcpConnection[] {
+    return [...this.connections.values()];
+  }
+
+  /** A counter's value (`netstat -s` style): `state:ESTABLISHED`, `rst-sent`, `retransmits` … */
+  counter(name: string): number {
+    return this.counters.get(name) ?? 0;
+  }
+
+  // ---------------------------------------------------------------- TcpHost / ListenerTable
+
+  transmit(seg: TcpSegmentOut): void {
+    this.count('segments-out');
+    this.output.push(seg);
+  }
+
+  emit(ev: TcpEvent): void {
+    this.events.push(ev);
+  }
+
+  wake(cb: ControlBlock): void {
+    this.woken.add(cb);
+  }
+
+  count(name: string): void {
+    this.counters.set(name, (this.counters.get(name) ?? 0) + 1);
+  }
+
+  random32(): number {
+    return this.env.random32() >>> 0;
+  }
+
+  timeWaitRoom(): boolean {
+    return this.timeWaitCount < this.options.maxTimeWait;
+  }
+
+  admit(cb: ControlBlock): boolean {
+    const l = cb.listener;
+    if (l === null || l.closed) return false;
+    if (l.pendingAccepts >= l.backlog) return false;
+    l.pendingAccepts++;
+    return true;
+  }
+
+  stateChanged(cb: ControlBlock, prev: TcpState, next: TcpState): void {
+    const l = cb.listener;
+    if (prev === 'SYN-RECEIVED' && cb.passive && l !== null) {
+      l.halfOpen--;
+      if (next !== 'CLOSED') this.emit({ kind: 'accept', listener: l, conn: cb.conn });
+    }
+    if (next === 'TIME-WAIT') this.timeWaitCount++;
+    if (prev === 'TIME-WAIT') this.timeWaitCount--;
+    if (next === 'CLOSED') {
+      const key = tupleKey(cb.local, cb.localPort, cb.remote, cb.remotePort);
+      if (this.connections.get(key) === cb) this.connections.delete(key);
+      this.woken.delete(cb);
+    }
+  }
+
+  unlisten(l: TcpListener): void {
+    this.listeners.delete(l);
+    for (const cb of [...this.connections.values()]) {
+      if (cb.listener === l && cb.state === 'SYN-RECEIVED') cb.terminate('listener closed');
+    }
+  }
+
+  // ---------------------------------------------------------------- tables
+
+  private findListener(dst: IpAddress, port: number, family: 4 | 6): TcpListener | undefined {
+    let wildcard: TcpListener | undefined;
+    let dual: TcpListener | undefined;
+    for (const l of this.listeners) {
+      if (l.port !== port) continue;
+      if (l.local.equals(dst)) return l;
+      if (l.isWildcard && l.local.family === family) wildcard = l;
+      else if (l.isWildcard && l.local.family === 6 && family === 4 && !l.ipv6Only) dual = l;
+    }
+    return wildcard ?? dual;
+  }
+
+  /** True when a listener on (`local`, `port`) would overlap an existing one. */
+  private listenerConflict(local: IpAddress, port: number, ipv6Only: boolean): boolean {
+    for (const l of this.listeners) {
+      if (l.port !== port) continue;
+      if (l.local.family === local.family) {
+        if (l.isWildcard || local.isUnspecified() || l.local.equals(local)) return true;
+      } else {
+        // A dual-stack IPv6 wildcard covers every IPv4 address.
+        const v6 = l.local.family === 6 ? l : null;
+        if (v6 !== null ? v6.isWildcard && !v6.ipv6Only : local.isUnspecified() && !ipv6Only) return true;
+      }
+    }
+    return false;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The boundary between a connection and the engine that owns it. A control block calls these to
+ * hand out segments and events and to report state changes; the engine keeps the tables.
+ */
+
+import type { IpAddress } from '../wire/address';
+import type { TcpRepr } from '../wire/tcp';
+import type { ControlBlock } from './control-block';
+import type { TcpEvent } from './events';
+import type { TcpEngineOptions } from './options';
+import type { TcpState } from './state';
+
+export interface TcpEnvironment {
+  /** 32 random bits from the stack's seeded source (ISN secret, ephemeral ports). */
+  random32(): number;
+  /** Path MTU toward `remote` from `local` (IP packet size); the engine subtracts 20/40 + 20. */
+  mtuFor(local: IpAddress, remote: IpAddress): number;
+  /** The source address the stack would use to reach `remote`, or null (no route). */
+  sourceAddressFor(remote: IpAddress): IpAddress | null;
+  /** True when `addr` is one of the stack's own addresses (listen/bind checks). */
+  isLocalAddress(addr: IpAddress): boolean;
+}
+
+export interface TcpSegmentOut {
+  src: IpAddress;
+  dst: IpAddress;
+  repr: TcpRepr;
+}
+
+export interface TcpHost {
+  readonly env: TcpEnvironment;
+  readonly options: TcpEngineOptions;
+  /** Queues a segment for the network layer; ownership of `repr` (not its payload) passes on. */
+  transmit(seg: TcpSegmentOut): void;
+  /** Queues a user event. */
+  emit(ev: TcpEvent): void;
+  /** Asks for `poll` to try sending on this connection (after a write, a read, an option change). */
+  wake(cb: ControlBlock): void;
+  /** Bumps a named counter (`netstat -s` style). */
+  count(name: string): void;
+  /** Called by `setState` after every transition, so the engine can maintain its tables. */
+  stateChanged(cb: ControlBlock, prev: TcpState, next: TcpState): void;
+  /**
+   * A passively opened connection's handshake is completing: true when its listener's accept
+   * queue has room (the engine then reports `accept`), false to ignore the ACK (RFC 9293 leaves
+   * the choice; Linux drops it and lets the SYN-ACK be retransmitted).
+   */
+  admit(cb: ControlBlock): boolean;
+  /** The latest `now` the engine was given (for user calls, which carry no time). */
+  readonly lastNow: number;
+  /** True while the TIME-WAIT table has room for one more block. */
+  timeWaitRoom(): boolean;
+  /** 32 random bits (per-connection timestamp offsets). */
+  random32(): number;
+}

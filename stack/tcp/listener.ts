@@ -1,0 +1,48 @@
+/**
+ * A passive OPEN (RFC 9293 §3.10.1): a port in LISTEN. Connections it spawns are reported as
+ * `accept` events once their handshake completes. Two bounds protect it (RFC 4987 §3): at most
+ * `backlog` connections half-open in SYN-RECEIVED, and at most `backlog` accepted connections not
+ * yet taken by the user; past either, SYNs and handshake-completing ACKs are dropped, and the
+ * peer's retransmissions try again later. (SYN cookies would go where the SYN is dropped.)
+ */
+
+import type { IpAddress } from '../wire/address';
+import type { TcpConnectionOptions } from './options';
+
+export interface ListenerTable {
+  unlisten(l: TcpListener): void;
+}
+
+export class TcpListener {
+  /** Connections from this listener in SYN-RECEIVED. */
+  halfOpen = 0;
+  /** `accept` events not yet taken by the user. */
+  pendingAccepts = 0;
+  closed = false;
+
+  constructor(
+    private readonly table: ListenerTable,
+    /** The local address, unspecified (0.0.0.0 or ::) for any address of the family. */
+    readonly local: IpAddress,
+    readonly port: number,
+    readonly backlog: number,
+    /** For an IPv6 wildcard: refuse IPv4 peers (IPV6_V6ONLY). */
+    readonly ipv6Only: boolean,
+    readonly connectionOptions: TcpConnectionOptions,
+  ) {}
+
+  get isWildcard(): boolean {
+    return this.local.isUnspecified();
+  }
+
+  /** Stops listening; half-open connections are dropped, accepted ones are the user's. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.table.unlisten(this);
+  }
+
+  toString(): string {
+    return `LISTEN ${this.local}:${this.port}`;
+  }
+}

@@ -1,0 +1,200 @@
+/**
+ * Sending (RFC 9293 §3.7 segmentation, §3.8.6 window management): building segments with the
+ * current window and options, and deciding what may go out now — Nagle (§3.7.4), sender SWS
+ * avoidance (§3.8.6.2.1), the congestion window (RFC 5681), receiver SWS avoidance for the
+ * window we advertise (§3.8.6.2.2), piggybacked ACKs and FIN. Read those sections first.
+ */
+
+import debugFactory from 'debug';
+import { TcpFlag, type TcpOptions, type TcpRepr } from '../wire/tcp';
+import { type ControlBlock, MAX_UNSCALED_WINDOW, MAX_WINDOW_SCALE } from './control-block';
+import { seqAdd, seqDiff, seqGt, seqLt, seqMax } from './seq';
+import { canSendData, isSynchronized } from './state';
+
+const log = debugFactory('usernet:tcp');
+
+/** The window-scale shift that lets `bufferSize` be advertised (RFC 7323 §2.2). */
+export function windowScaleFor(bufferSize: number): number {
+  let s = 0;
+  while (s < MAX_WINDOW_SCALE && bufferSize >> s > MAX_UNSCALED_WINDOW) s++;
+  return s;
+}
+
+/**
+ * The window field for the next segment, with receiver SWS avoidance (RFC 9293 §3.8.6.2.2): the
+ * right edge moves only when it can move by at least min(buffer/2, MSS), and never moves left.
+ */
+export function advertisedWindow(cb: ControlBlock): number {
+  const size = cb.opts.receiveBufferSize;
+  const current = Math.max(0, seqDiff(cb.rcvAdvRight, cb.rcvNxt));
+  const free = Math.max(0, size - cb.receiveQueued);
+  let wnd = current;
+  if (free - current >= Math.min(Math.floor(size / 2), cb.ourMss)) wnd = free;
+  const field = Math.min(MAX_UNSCALED_WINDOW, wnd >> cb.rcvWscale);
+  const right = seqAdd(cb.rcvNxt, field << cb.rcvWscale);
+  if (seqGt(right, cb.rcvAdvRight)) cb.rcvAdvRight = right;
+  return field;
+}
+
+/** True when reading has freed enough buffer that a window update is worth a segment. */
+export function windowUpdateDue(cb: ControlBlock): boolean {
+  const size = cb.opts.receiveBufferSize;
+  const current = Math.max(0, seqDiff(cb.rcvAdvRight, cb.rcvNxt));
+  const free = Math.max(0, size - cb.receiveQueued);
+  return free - current >= Math.min(Math.floor(size / 2), cb.ourMss);
+}
+
+/** Builds and queues one segment; every segment after the SYN carries an ACK (RFC 9293 §3.10.7). */
+export function emitSegment(cb: ControlBlock, seq: number, flags: number, payload: Uint8Array, now: number): void {
+  const syn = (flags & TcpFlag.SYN) !== 0;
+  const options: TcpOptions = {};
+  let window: number;
+  if (syn) {
+    // RFC 7323 §2.2: the window in a SYN is never scaled.
+    window = Math.min(MAX_UNSCALED_WINDOW, cb.opts.receiveBufferSize);
+    options.mss = cb.ourMss;
+    const o = cb.host.options;
+    const synAck = (flags & TcpFlag.ACK) !== 0;
+    // On a SYN-ACK only echo what the peer offered (RFC 7323 §2.2, §3.2; RFC 2018 §2).
+    if (synAck ? cb.offeredWscale !== undefined : o.windowScaling) {
+      options.windowScale = cb.rcvWscale;
+    }
+    if (synAck ? cb.sackEnabled : o.sack) options.sackPermitted = true;
+    if (synAck ? cb.tsEnabled : o.timestamps) options.timestamp = { tsVal: cb.tsNow(now), tsEcr: cb.tsRecent };
+  } else {
+    window = advertisedWindow(cb);
+    if (cb.tsEnabled && (flags & TcpFlag.RST) === 0) {
+      options.timestamp = { tsVal: cb.tsNow(now), tsEcr: cb.tsRecent };
+    }
+    if (cb.sackEnabled && (flags & TcpFlag.ACK) !== 0 && cb.reassembly.count > 0) {
+      // RFC 2018 §3: at most 3 blocks fit beside a timestamp option, 4 without.
+      options.sack = cb.reassembly.sackBlocks(cb.tsEnabled ? 3 : 4);
+    }
+  }
+  const ack = (flags & TcpFlag.ACK) !== 0 ? cb.rcvNxt : 0;
+  const repr: TcpRepr = {
+    srcPort: cb.localPort,
+    dstPort: cb.remotePort,
+    seq: seq >>> 0,
+    ack: ack >>> 0,
+    flags,
+    window,
+    urgent: 0,
+    options,
+    payload,
+  };
+  if ((flags & TcpFlag.ACK) !== 0) {
+    cb.lastAckSent = cb.rcvNxt;
+    cb.ackNow = false;
+    cb.delayedAckAt = Infinity;
+    cb.unackedSegments = 0;
+  }
+  cb.segmentsOut++;
+  cb.host.transmit({ src: cb.local, dst: cb.remote, repr });
+}
+
+/** Sends our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) at ISS. */
+export function emitSyn(cb: ControlBlock, now: number): void {
+  const flags = cb.state === 'SYN-RECEIVED' ? TcpFlag.SYN | TcpFlag.ACK : TcpFlag.SYN;
+  emitSegment(cb, cb.iss, flags, new Uint8Array(0), now);
+  if (cb.rtxTimer.kind === 'none') cb.rtxTimer = { kind: 'retransmit', at: now + cb.rtt.rto };
+}
+
+/** A bare ACK <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
+export function emitAck(cb: ControlBlock, now: number): void {
+  emitSegment(cb, cb.sndNxt, TcpFlag.ACK, new Uint8Array(0), now);
+}
+
+/** <SEQ=SND.NXT><CTL=RST> (RFC 9293 §3.10.4 ABORT). */
+export function emitReset(cb: ControlBlock, now: number): void {
+  emitSegment(cb, cb.sndNxt, TcpFlag.RST | TcpFlag.ACK, new Uint8Array(0), now);
+  cb.host.count('rst-sent');
+}
+
+/**
+ * Sends everything that may go now: data within min(SND.WND, cwnd), our FIN after the last
+ * byte, and a pending ACK if nothing else carried it. Arms the retransmission or persist timer.
+ */
+export function transmitReady(cb: ControlBlock, now: number): void {
+  let sentAck = false;
+  if (canSendData(cb.state)) sentAck = sendData(cb, now);
+  if (cb.ackNow && !sentAck && isSynchronized(cb.state)) emitAck(cb, now);
+}
+
+function sendData(cb: ControlBlock, now: number): boolean {
+  let sent = false;
+  const mss = cb.effectiveMss;
+  for (;;) {
+    const available = seqDiff(cb.sndEnd, cb.sndNxt);
+    const flight = cb.flightSize;
+    const usable = Math.min(cb.sndWnd, cb.cc.cwnd) - flight;
+    if (available <= 0) break;
+    const len = Math.min(mss, available, Math.max(0, usable));
+    if (len <= 0) {
+      // Zero window with nothing in flight: only the persist timer can learn when it opens.
+      if (flight === 0 && cb.sndWnd === 0 && cb.rtxTimer.kind !== 'persist') {
+        cb.rtxTimer = { kind: 'persist', at: now + cb.rtt.rto, backoff: 0 };
+      }
+      break;
+    }
+    const last = len === available;
+    if (len < mss) {
+      // RFC 9293 §3.7.4 (Nagle): with unacknowledged data, hold a sub-MSS segment.
+      if (flight > 0 && !cb.opts.noDelay) break;
+      // §3.8.6.2.1 (sender SWS): send if it is all we have, ≥ half the largest window offered,
+      // or nothing is in flight. Deviation: the last case stands in for the override timeout.
+      if (!last && len < cb.maxSndWnd / 2 && flight > 0) break;
+    }
+    const fin = last && cb.finQueued;
+    const payload = cb.sendBuffer.read(seqDiff(cb.sndNxt, cb.bufSeq), len);
+    sendSegmentAt(cb, cb.sndNxt, len, fin, payload, now);
+    sent = true;
+  }
+  if (cb.finQueued && seqDiff(cb.sndNxt, cb.sndEnd) === 0) {
+    // Our FIN, alone, after the last byte (RFC 9293 §3.10.4 CLOSE).
+    sendSegmentAt(cb, cb.sndNxt, 0, true, new Uint8Array(0), now);
+    sent = true;
+  }
+  if (cb.rtxTimer.kind === 'persist' && cb.sndWnd > 0 && seqDiff(cb.sndEnd, cb.sndNxt) <= 0) {
+    cb.rtxTimer = { kind: 'none' };
+  }
+  return sent;
+}
+
+/** Sends `len` bytes (plus FIN) at `seq` = SND.NXT and advances SND.NXT and SND.MAX. */
+function sendSegmentAt(cb: ControlBlock, seq: number, len: number, fin: boolean, payload: Uint8Array, now: number): void {
+  const retransmission = seqLt(seq, cb.sndMax);
+  let flags = TcpFlag.ACK;
+  if (len > 0 && seqAdd(seq, len) === cb.sndEnd) flags |= TcpFlag.PSH;
+  if (fin) flags |= TcpFlag.FIN;
+  emitSegment(cb, seq, flags, payload, now);
+  const end = seqAdd(seq, len + (fin ? 1 : 0));
+  if (retransmission) {
+    cb.retransmits++;
+    cb.host.count('retransmits');
+    // Karn (RFC 6298 §3): a timed segment that is resent gives no sample.
+    if (cb.rttSeq !== undefined && seqGt(cb.rttSeq, seq)) cb.rttSeq = undefined;
+    log('%s retransmit seq=%d len=%d', cb, seq, len);
+  } else if (cb.rttSeq === undefined) {
+    cb.rttSeq = end;
+    cb.rttTime = now;
+  }
+  cb.sndNxt = end;
+  cb.sndMax = seqMax(cb.sndMax, end);
+  if (cb.unackedSince === Infinity) cb.unackedSince = now;
+  if (cb.rtxTimer.kind !== 'retransmit') cb.rtxTimer = { kind: 'retransmit', at: now + cb.rtt.rto };
+}
+
+/** Resends one segment at SND.UNA (fast retransmit, NewReno partial ACK), leaving SND.NXT alone. */
+export function retransmitFirst(cb: ControlBlock, now: number): void {
+  const len = Math.min(cb.effectiveMss, Math.max(0, seqDiff(cb.sndEnd, cb.sndUna)));
+  const fin = cb.finQueued && seqAdd(cb.sndUna, len) === cb.sndEnd && cb.finSent;
+  if (len === 0 && !fin) return;
+  const payload = cb.sendBuffer.read(seqDiff(cb.sndUna, cb.bufSeq), len);
+  let flags = TcpFlag.ACK;
+  if (fin) flags |= TcpFlag.FIN;
+  emitSegment(cb, cb.sndUna, flags, payload, now);
+  cb.retransmits++;
+  cb.host.count('retransmits');
+  if (cb.rttSeq !== undefined && seqGt(cb.rttSeq, cb.sndUna)) cb.rttSeq = undefined;
+}
