@@ -1,0 +1,164 @@
+/**
+ * Where IP meets the TCP engine (`stack/tcp/engine.ts`): segments are checksum-verified against
+ * the pseudo-header (RFC 9293 §3.1, MUST-2/3) and handed to `engine.input`; ICMP errors become
+ * `engine.icmpError` (RFC 1122 §4.2.3.9); the engine's output is emitted (`emitTcp`) inside IP
+ * packets. The engine's environment (random bits, path MTU, source selection) comes from here.
+ */
+
+import createDebug from 'debug';
+import { parseTcp, emitTcp, tcpHeaderLen } from './wire/tcp';
+import type { TcpRepr } from './wire/tcp';
+import { pseudoHeaderSumV4, pseudoHeaderSumV6 } from './wire/checksum';
+import { IpProtocol } from './wire/ip-protocol';
+import { isDrop } from './wire/drop';
+import type { IpAddress } from './wire/address';
+import type { RandomSource } from './random';
+import type { DeliveryResult, NetHost, TransportError } from './ip/host';
+import type { NetInterface } from './iface/interface';
+import type { TcpEnvironment, TcpSegmentOut } from './tcp/host';
+import { routeIpv4 } from './ipv4/output';
+import { routeIpv6 } from './ipv6/output';
+
+const log = createDebug('usernet:ip');
+
+/** The ICMP error kinds the engine understands (its `icmpError` contract). */
+export type TcpIcmpErrorKind = 'port-unreachable' | 'host-unreachable' | 'net-unreachable' | 'admin-prohibited' | 'packet-too-big';
+
+export interface TcpIcmpError {
+  kind: TcpIcmpErrorKind;
+  local: IpAddress;
+  remote: IpAddress;
+  localPort: number;
+  remotePort: number;
+  seq: number;
+  mtu?: number;
+}
+
+/** The part of `TcpEngine` the network layer drives. */
+export interface TcpEngineLike {
+  input(src: IpAddress, dst: IpAddress, seg: TcpRepr, now: number): void;
+  icmpError(err: TcpIcmpError, now: number): void;
+  poll(now: number): void;
+  nextDeadline(): number;
+  takeOutput(): TcpSegmentOut[];
+}
+
+export type TcpEngineFactory<E extends TcpEngineLike> = (env: TcpEnvironment) => E;
+
+export class TcpGlue<E extends TcpEngineLike = TcpEngineLike> {
+  readonly engine: E;
+  /** The latest time seen; the engine's environment calls carry no time of their own. */
+  private now = 0;
+
+  constructor(
+    private readonly host: NetHost,
+    random: RandomSource,
+    factory: TcpEngineFactory<E>,
+  ) {
+    const env: TcpEnvironment = {
+      random32: () => random.next32(),
+      mtuFor: (_local, remote) => this.mtuFor(remote),
+      sourceAddressFor: (remote) => {
+        const s = host.sourceFor(remote, this.now);
+        return typeof s === 'string' ? null : s;
+      },
+      isLocalAddress: (a) => host.isLocalAddress(a),
+    };
+    this.engine = factory(env);
+  }
+
+  /** A segment (the IP payload, a view valid during this call) from `src` to `dst`. */
+  input(src: IpAddress, dst: IpAddress, payload: Uint8Array, _iface: NetInterface, now: number): DeliveryResult {
+    this.now = now;
+    const c = this.host.counters;
+    c.add('tcp', 'InSegs');
+    if (dst.isMulticast() || (dst.family === 4 && dst.v4 === 0xffffffff)) {
+      c.drop('tcp', 'tcp-to-group'); // RFC 9293 §3.9.1.2 is unicast only; RFC 1122 §4.2.3.10
+      return 'delivered';
+    }
+    const pseudo = src.family === 4
+      ? pseudoHeaderSumV4(src.v4, dst.v4, IpProtocol.TCP, payload.length)
+      : pseudoHeaderSumV6(src.bytes, dst.bytes, IpProtocol.TCP, payload.length);
+    const seg = parseTcp(payload, pseudo);
+    if (isDrop(seg)) {
+      c.add('tcp', 'InErrs');
+      c.drop('tcp', seg);
+      return 'delivered';
+    }
+    // The payload is a view into the driver's frame; the engine copies what it keeps.
+    this.engine.input(src, dst, seg, now);
+    return 'delivered';
+  }
+
+  /** ICMP errors about TCP segments we sent; other protocols' errors are only counted. */
+  icmpError(err: TransportError, now: number): void {
+    this.now = now;
+    if (err.protocol !== IpProtocol.TCP) {
+      this.host.counters.add(err.local.family === 4 ? 'icmp' : 'icmpv6', 'InErrorsOtherProtocol');
+      return;
+    }
+    const kind = engineKind(err.kind);
+    if (kind === null || err.quoted.length < 8) return;
+    const q = err.quoted;
+    const e: TcpIcmpError = {
+      kind,
+      local: err.local,
+      remote: err.remote,
+      localPort: (q[0]! << 8) | q[1]!,
+      remotePort: (q[2]! << 8) | q[3]!,
+      seq: ((q[4]! << 24) | (q[5]! << 16) | (q[6]! << 8) | q[7]!) >>> 0,
+    };
+    if (err.mtu !== undefined) e.mtu = err.mtu;
+    this.engine.icmpError(e, now);
+    this.flush(now);
+  }
+
+  poll(now: number): void {
+    this.now = now;
+    this.engine.poll(now);
+    this.flush(now);
+  }
+
+  nextDeadline(): number {
+    return this.engine.nextDeadline();
+  }
+
+  /** Emits every segment the engine has queued. IPv4 segments carry DF (RFC 1191 PMTUD). */
+  flush(now: number): void {
+    this.now = now;
+    for (const s of this.engine.takeOutput()) {
+      const len = tcpHeaderLen(s.repr) + s.repr.payload.length;
+      const pseudo = s.src.family === 4
+        ? pseudoHeaderSumV4(s.src.v4, s.dst.v4, IpProtocol.TCP, len)
+        : pseudoHeaderSumV6(s.src.bytes, s.dst.bytes, IpProtocol.TCP, len);
+      const b = new Uint8Array(len);
+      emitTcp(s.repr, b, pseudo);
+      this.host.counters.add('tcp', 'OutSegs');
+      const r = this.host.sendIp(s.src, s.dst, IpProtocol.TCP, b, now, true);
+      if (r !== null) {
+        this.host.counters.drop('tcp', `tcp-send-${r}`);
+        log('TCP segment to %s not sent: %s', s.dst.toString(), r);
+      }
+    }
+  }
+
+  private mtuFor(remote: IpAddress): number {
+    const p = remote.family === 4 ? routeIpv4(this.host, remote.v4, this.now) : routeIpv6(this.host, remote, this.now);
+    return typeof p === 'string' ? (remote.family === 4 ? 576 : 1280) : p.mtu;
+  }
+}
+
+/**
+ * RFC 1122 §4.2.3.9: unreachable codes 2–4 (protocol, port, fragmentation needed) are hard
+ * errors; others soft. Time exceeded is soft and not worth the engine's attention.
+ */
+function engineKind(k: TransportError['kind']): TcpIcmpErrorKind | null {
+  switch (k) {
+    case 'protocol-unreachable':
+      return 'port-unreachable';
+    case 'time-exceeded':
+      return null;
+    default:
+      return k;
+  }
+}
