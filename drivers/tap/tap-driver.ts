@@ -11,6 +11,7 @@ import createDebug from 'debug';
 import type { LinkDriver } from '../../stack/link';
 import type { MacAddress } from '../../stack/wire/address';
 import { loadTapAddon, type NativeTapAddon, type NativeTapHandle } from './native';
+import { TxQueue } from './tx-queue';
 
 const log = createDebug('usernet:tap');
 
@@ -62,29 +63,28 @@ export class TapDriver implements LinkDriver {
   private readonly rxBuffer: Uint8Array;
   private readonly rxLengths: Uint32Array;
   private readonly slotSize: number;
-  private readonly txQueueLimit: number;
+  private readonly tx: TxQueue;
   private readonly onError: (err: Error) => void;
   private lastName: string;
   private receive: ((frames: Uint8Array[]) => void) | undefined;
   private closed = false;
-  /** Frames waiting for the descriptor to become writable, from `pendingHead` on. */
-  private pending: Uint8Array[] = [];
-  private pendingHead = 0;
-
-  private counts = { rxFrames: 0, rxBytes: 0, rxBatches: 0, txFrames: 0, txBytes: 0, txDropped: 0 };
+  /** Frames sent after close (the queue counts its own drops). */
+  private droppedAfterClose = 0;
+  private counts = { rxFrames: 0, rxBytes: 0, rxBatches: 0 };
 
   private constructor(addon: NativeTapAddon, private readonly fd: number, name: string, mtu: number, o: TapOpenOptions) {
     this.addon = addon;
     this.lastName = name;
     this.mtu = mtu;
     const batch = positiveInt(o.batchSize ?? TAP_DEFAULT_BATCH, 'batchSize');
-    this.txQueueLimit = positiveInt(o.txQueueLimit ?? TAP_DEFAULT_TX_QUEUE_LIMIT, 'txQueueLimit');
+    const txQueueLimit = positiveInt(o.txQueueLimit ?? TAP_DEFAULT_TX_QUEUE_LIMIT, 'txQueueLimit');
     // One spare byte per slot: a read that fills the slot was truncated and is dropped.
     this.slotSize = Math.ceil((mtu + ETHERNET_OVERHEAD + 1) / 64) * 64;
     this.rxBuffer = new Uint8Array(batch * this.slotSize);
     this.rxLengths = new Uint32Array(batch);
     this.handle = new addon.TapHandle(fd, this.rxBuffer, this.rxLengths, this.slotSize);
     this.onError = o.onError ?? ((err) => log('%s: %s', this.lastName, err.message));
+    this.tx = new TxQueue(this.handle, txQueueLimit, (err) => this.onError(err));
   }
 
   /**
@@ -129,14 +129,16 @@ export class TapDriver implements LinkDriver {
   get rxBatches(): number { return this.counts.rxBatches; }
   /** Frames dropped on receive because they exceeded the MTU the driver was opened with. */
   get rxOversize(): number { return this.handle.rxOversize; }
-  get txFrames(): number { return this.counts.txFrames; }
-  get txBytes(): number { return this.counts.txBytes; }
-  /** Frames dropped because the transmit queue was full, or sent after close. */
-  get txDropped(): number { return this.counts.txDropped; }
+  /** Frames the kernel accepted. */
+  get txFrames(): number { return this.tx.written - this.handle.txErrors; }
+  /** Bytes handed to the kernel, including those of frames it refused. */
+  get txBytes(): number { return this.tx.writtenBytes; }
+  /** Frames dropped because the transmit queue was full, still queued at close, or sent after it. */
+  get txDropped(): number { return this.tx.dropped + this.droppedAfterClose; }
   /** Frames the kernel refused (EINVAL, EIO while the kernel side is down …). */
   get txErrors(): number { return this.handle.txErrors; }
   /** Frames waiting for the descriptor to become writable. */
-  get txQueued(): number { return this.pending.length - this.pendingHead; }
+  get txQueued(): number { return this.tx.queued; }
 
   start(receive: (frames: Uint8Array[]) => void): void {
     if (this.closed) throw new Error(`TAP device ${this.lastName} is closed`);
@@ -144,26 +146,17 @@ export class TapDriver implements LinkDriver {
     this.receive = receive;
     this.handle.start(
       (count) => this.deliver(count),
-      () => this.flush(),
-      (err) => this.fail(err),
+      () => this.tx.flush(),
+      (err) => this.onError(err),
     );
   }
 
   send(frames: Uint8Array[]): void {
-    if (frames.length === 0) return;
     if (this.closed) {
-      this.counts.txDropped += frames.length;
+      this.droppedAfterClose += frames.length;
       return;
     }
-    if (this.txQueued > 0) {
-      this.enqueue(frames, 0);
-      return;
-    }
-    const next = this.write(frames, 0);
-    if (next < frames.length) {
-      this.enqueue(frames, next);
-      this.handle.wantWritable(true);
-    }
+    this.tx.send(frames);
   }
 
   /** Keeps the process alive while started (the default). */
@@ -183,9 +176,7 @@ export class TapDriver implements LinkDriver {
     if (!this.closed) {
       this.lastName = this.name;
       this.closed = true;
-      this.counts.txDropped += this.txQueued;
-      this.pending = [];
-      this.pendingHead = 0;
+      this.tx.clear();
       this.handle.close();
       log('closed %s', this.lastName);
     }
@@ -193,7 +184,7 @@ export class TapDriver implements LinkDriver {
   }
 
   toString(): string {
-    return `TAP ${this.lastName} mtu=${this.mtu} rx=${this.counts.rxFrames} tx=${this.counts.txFrames}`;
+    return `TAP ${this.lastName} mtu=${this.mtu} rx=${this.counts.rxFrames} tx=${this.txFrames}`;
   }
 
   private deliver(count: number): void {
@@ -209,48 +200,6 @@ export class TapDriver implements LinkDriver {
     this.counts.rxBytes += bytes;
     this.counts.rxBatches++;
     this.receive?.(frames);
-  }
-
-  /** Writes frames[from..]; returns the index of the first frame not written (EAGAIN). */
-  private write(frames: Uint8Array[], from: number): number {
-    let next: number;
-    const errorsBefore = this.handle.txErrors;
-    try {
-      next = this.handle.writeFrames(frames, from);
-    } catch (err) {
-      this.counts.txDropped += frames.length - from;
-      this.fail(err as Error);
-      return frames.length;
-    }
-    const refused = this.handle.txErrors - errorsBefore;
-    for (let i = from; i < next; i++) this.counts.txBytes += frames[i]!.byteLength;
-    this.counts.txFrames += next - from - refused;
-    return next;
-  }
-
-  private enqueue(frames: Uint8Array[], from: number): void {
-    const room = this.txQueueLimit - this.txQueued;
-    const take = Math.min(room, frames.length - from);
-    for (let i = 0; i < take; i++) this.pending.push(frames[from + i]!);
-    this.counts.txDropped += frames.length - from - take;
-  }
-
-  /** The descriptor became writable: write what waits, stop asking once it is all out. */
-  private flush(): void {
-    if (this.closed) return;
-    this.pendingHead = this.write(this.pending, this.pendingHead);
-    if (this.pendingHead >= this.pending.length) {
-      this.pending = [];
-      this.pendingHead = 0;
-      this.handle.wantWritable(false);
-    } else if (this.pendingHead > 4096) {
-      this.pending = this.pending.slice(this.pendingHead);
-      this.pendingHead = 0;
-    }
-  }
-
-  private fail(err: Error): void {
-    this.onError(err);
   }
 }
 
