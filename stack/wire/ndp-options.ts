@@ -1,8 +1,10 @@
 /**
  * Neighbor Discovery options (RFC 4861 §4.6): source/target link-layer address (Ethernet only,
- * RFC 2464 §6), prefix information, redirected header and MTU. Options of other types (nonce,
- * RDNSS …) are skipped by their length; a length of zero is a drop (§4.6: "Nodes MUST silently
- * discard an ND packet that contains an option with length zero").
+ * RFC 2464 §6), prefix information, redirected header and MTU, plus the Nonce (RFC 3971 §5.3.2)
+ * that Linux puts in its duplicate-address-detection solicitations (RFC 7527). Options of other
+ * types (RDNSS …) are stepped over by their length and kept as raw views, so that a message can
+ * be re-emitted unchanged; a length of zero is a drop (§4.6: "Nodes MUST silently discard an ND
+ * packet that contains an option with length zero").
  */
 
 import { Drop, drop } from './drop';
@@ -14,6 +16,7 @@ export const NdpOptionType = {
   PrefixInformation: 3,
   RedirectedHeader: 4,
   Mtu: 5,
+  Nonce: 14,
 } as const;
 
 /** Option lengths count 8-byte units. */
@@ -44,6 +47,16 @@ export interface NdpOptions {
   prefixInformation?: NdpPrefixInformation[];
   /** The quoted packet (IP header and data) of a Redirect, padding included. A view. */
   redirectedHeader?: Uint8Array;
+  /** The Nonce option's bytes after type and length (6 or more, padding included). A view. */
+  nonce?: Uint8Array;
+  /** Options of types not modelled above, in the order they came. */
+  unrecognized?: NdpRawOption[];
+}
+
+/** An option kept as it came: its type and the bytes after type and length (a view). */
+export interface NdpRawOption {
+  type: number;
+  data: Uint8Array;
 }
 
 const u32 = (b: Uint8Array, o: number): number =>
@@ -113,8 +126,14 @@ export function parseNdpOptions(b: Uint8Array, start: number): NdpOptions | Drop
       case NdpOptionType.RedirectedHeader:
         opts.redirectedHeader ??= b.subarray(o + REDIRECTED_HEADER_PREFIX, o + len);
         break;
+      case NdpOptionType.Nonce:
+        opts.nonce ??= b.subarray(o + 2, o + len);
+        break;
       default:
-        break; // §4.6: "Receivers MUST silently ignore any options they do not recognize".
+        // §4.6: "Receivers MUST silently ignore any options they do not recognize" — kept only
+        // so that the message can be logged or re-emitted whole.
+        (opts.unrecognized ??= []).push({ type, data: b.subarray(o + 2, o + len) });
+        break;
     }
   }
   return opts;
@@ -128,7 +147,14 @@ export function ndpOptionsLen(opts: NdpOptions): number {
   if (opts.mtu !== undefined) n += MTU_OPTION_LEN;
   n += (opts.prefixInformation?.length ?? 0) * PREFIX_OPTION_LEN;
   if (opts.redirectedHeader !== undefined) n += redirectedHeaderLen(opts.redirectedHeader);
+  if (opts.nonce !== undefined) n += rawOptionLen(opts.nonce);
+  for (const u of opts.unrecognized ?? []) n += rawOptionLen(u.data);
   return n;
+}
+
+/** Type, length and `data` padded to whole units. */
+function rawOptionLen(data: Uint8Array): number {
+  return Math.ceil((data.length + 2) / UNIT) * UNIT;
 }
 
 function redirectedHeaderLen(quoted: Uint8Array): number {
@@ -137,7 +163,8 @@ function redirectedHeaderLen(quoted: Uint8Array): number {
 
 /**
  * Writes the options at `into[offset..]` in a fixed order (link-layer addresses, MTU, prefixes,
- * redirected header); returns the bytes written. Reserved bytes and padding are zero. The
+ * redirected header, nonce, then unrecognised options as given); returns the bytes written.
+ * Reserved bytes and padding are zero. The
  * caller keeps a Redirect within the IPv6 minimum MTU by trimming `redirectedHeader` (§4.6.3).
  */
 export function emitNdpOptions(opts: NdpOptions, into: Uint8Array, offset: number): number {
@@ -181,6 +208,17 @@ export function emitNdpOptions(opts: NdpOptions, into: Uint8Array, offset: numbe
     into.fill(0, o + REDIRECTED_HEADER_PREFIX + q.length, o + len);
     o += len;
   }
+  const raw = (type: number, data: Uint8Array): void => {
+    const len = rawOptionLen(data);
+    if (len / UNIT > 0xff) throw new RangeError(`NDP option ${type} longer than 2040 bytes`);
+    into[o] = type;
+    into[o + 1] = len / UNIT;
+    into.set(data, o + 2);
+    into.fill(0, o + 2 + data.length, o + len);
+    o += len;
+  };
+  if (opts.nonce !== undefined) raw(NdpOptionType.Nonce, opts.nonce);
+  for (const u of opts.unrecognized ?? []) raw(u.type, u.data);
   return o - offset;
 }
 
@@ -195,5 +233,7 @@ export function describeNdpOptions(opts: NdpOptions): string {
     s += `, prefix ${formatIpv6(p.prefix)}/${p.prefixLength} (${flags ? `${flags} ` : ''}valid ${p.validLifetime} pref ${p.preferredLifetime})`;
   }
   if (opts.redirectedHeader !== undefined) s += `, redirected header ${opts.redirectedHeader.length} bytes`;
+  if (opts.nonce !== undefined) s += `, nonce ${Array.from(opts.nonce, (x) => x.toString(16).padStart(2, '0')).join('')}`;
+  for (const u of opts.unrecognized ?? []) s += `, option ${u.type} (${u.data.length + 2} bytes)`;
   return s;
 }

@@ -46,7 +46,7 @@ test('router solicitation: fields, rebuilt byte for byte', (t) => {
   t.is(describeNdp(r), 'ICMP6 router solicitation, src-lladdr 02:00:00:00:00:01');
 });
 
-test('router advertisement: every field and option; the unknown RDNSS option is skipped', (t) => {
+test('router advertisement: every field and option; the unknown RDNSS option is kept raw and re-emitted', (t) => {
   const all = ip6('ff02::1')!;
   const v = ok(NdpView.check(ndpRouterAdvertisement));
   t.is(v.type, NdpType.RouterAdvertisement);
@@ -67,15 +67,14 @@ test('router advertisement: every field and option; the unknown RDNSS option is 
     { ...p, prefix: formatIpv6(p.prefix) },
     { prefixLength: 64, onLink: true, autonomous: true, validLifetime: 86400, preferredLifetime: 14400, prefix: '2001:db8:1::' },
   );
-  // Rebuilt: same fixed part and options in the same order, without the RDNSS option we do not know.
-  const out = rebuilt(r, B, all);
-  t.is(out.length, 64);
-  t.deepEqual(out.subarray(4), ndpRouterAdvertisement.subarray(4, 64));
-  t.true(verifies(sumBytes(out, 0, 64, sumFor(B, all, 64))));
+  t.is(r.options.unrecognized?.length, 1);
+  t.is(r.options.unrecognized![0]!.type, 25);
+  t.deepEqual(r.options.unrecognized![0]!.data, ndpRouterAdvertisement.subarray(66, 88));
+  t.deepEqual(rebuilt(r, B, all), ndpRouterAdvertisement);
   t.is(
     describeNdp(r),
     'ICMP6 router advertisement, hop limit 64, flags [MO], router lifetime 1800s, reachable time 30000ms, retrans timer 1000ms, ' +
-      'src-lladdr 02:00:00:00:00:02, mtu 1500, prefix 2001:db8:1::/64 (LA valid 86400 pref 14400)',
+      'src-lladdr 02:00:00:00:00:02, mtu 1500, prefix 2001:db8:1::/64 (LA valid 86400 pref 14400), option 25 (24 bytes)',
   );
 });
 
@@ -153,13 +152,30 @@ test('code, multicast target and destination, malformed option sizes', (t) => {
   t.is(reason(parseNdp(mtu)), 'ndp-bad-mtu-option');
 });
 
-test('unknown options are skipped by their length; repeated link-layer options keep the first', (t) => {
+test('a DAD solicitation with a Nonce (RFC 7527) re-encodes byte for byte', (t) => {
+  // Linux: from ::, to the solicited-node group, target = the tentative address, nonce option.
+  const ns = new Uint8Array(32);
+  ns.set(ndpNeighborSolicitation.subarray(0, 24));
+  ns.set(bytes('0e01 a1b2c3d4e5f6'), 24);
+  const src = new Uint8Array(16);
+  const dst = ip6('ff02::1:ff00:2')!;
+  const r = ok(parseNdp(ns));
+  t.deepEqual(r.options.nonce, bytes('a1b2c3d4e5f6'));
+  t.false('sourceLinkLayerAddress' in r.options);
+  const again = rebuilt(r, src, dst);
+  t.deepEqual(again.subarray(4), ns.subarray(4), 'all but the checksum, which this hand-made copy lacks');
+  t.true(ok(NdpView.check(again)).checksumValid(sumFor(src, dst, 32)));
+  t.is(describeNdp(r), 'ICMP6 neighbor solicitation, who has fe80::2, nonce a1b2c3d4e5f6');
+});
+
+test('unknown options are stepped over by their length and kept; repeated link-layer options keep the first', (t) => {
   const ns = new Uint8Array(24 + 16 + 8);
   ns.set(ndpNeighborSolicitation.subarray(0, 24));
-  ns.set(bytes('0e02 112233445566 0000000000000000'), 24); // nonce option (RFC 3971), unknown here
+  ns.set(bytes('2602 112233445566 0000000000000000'), 24); // type 38, two units, unknown here
   ns.set(bytes('0101 0a0b0c0d0e0f'), 40);
   const r = ok(parseNdp(ns));
   t.is(formatMac(r.options.sourceLinkLayerAddress!), '0a:0b:0c:0d:0e:0f');
+  t.deepEqual(plain(r.options.unrecognized), [{ type: 38, data: bytes('112233445566 0000000000000000') }]);
   const twice = new Uint8Array(40);
   twice.set(ndpNeighborSolicitation);
   twice.set(bytes('0101 aaaaaaaaaaaa'), 32);
@@ -184,6 +200,15 @@ const options: fc.Arbitrary<NdpOptions> = fc
       mtu: u32,
       prefixInformation: fc.array(prefix, { minLength: 1, maxLength: 3 }),
       redirectedHeader: fc.integer({ min: 0, max: 6 }).chain((u) => fc.uint8Array({ minLength: 8 * u, maxLength: 8 * u })),
+      // Parsed option data is 8n − 2 bytes long (padding included), so generate that.
+      nonce: fc.integer({ min: 1, max: 3 }).chain((u) => fc.uint8Array({ minLength: 8 * u - 2, maxLength: 8 * u - 2 })),
+      unrecognized: fc.array(
+        fc.record({
+          type: fc.integer({ min: 6, max: 255 }).filter((x) => x !== 14),
+          data: fc.integer({ min: 1, max: 3 }).chain((u) => fc.uint8Array({ minLength: 8 * u - 2, maxLength: 8 * u - 2 })),
+        }).map((o) => ({ ...o })),
+        { minLength: 1, maxLength: 3 },
+      ),
     },
     { requiredKeys: [] },
   )
