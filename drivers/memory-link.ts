@@ -171,12 +171,16 @@ export class MemoryEndpoint implements LinkDriver {
     this.delivery = this.scheduler.at(dueMs, () => this.deliver(dueMs));
   }
 
-  /** Hands every frame due by `dueMs` (the time asked for, not now(): timers may fire early). */
+  /**
+   * Hands over, in one batch, every frame due by now — or by `dueMs`, the time this delivery was
+   * asked for, since a real timer may fire a fraction of a millisecond early.
+   */
   private deliver(dueMs: number): void {
     this.delivery = null;
     if (this.closed || this.receive === null) return;
+    const cutoff = Math.max(dueMs, this.scheduler.now());
     const batch: Uint8Array[] = [];
-    while (this.queueHead < this.queue.length && this.queue[this.queueHead]!.dueMs <= dueMs) {
+    while (this.queueHead < this.queue.length && this.queue[this.queueHead]!.dueMs <= cutoff) {
       batch.push(this.queue[this.queueHead++]!.frame);
     }
     if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
