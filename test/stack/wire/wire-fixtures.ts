@@ -259,3 +259,18 @@ export function plain<T>(x: T): T {
   }
   return x;
 }
+
+/**
+ * Emits into a zeroed buffer and into one full of 0xa5 and returns the first; throws when they
+ * differ, which means the emitter left a byte it owns (reserved field, padding) unwritten.
+ */
+export function emitTwice(len: number, emit: (into: Uint8Array) => void): Uint8Array {
+  const clean = new Uint8Array(len);
+  const dirty = new Uint8Array(len).fill(0xa5);
+  emit(clean);
+  emit(dirty);
+  for (let i = 0; i < len; i++) {
+    if (clean[i] !== dirty[i]) throw new Error(`byte ${i} of ${len} was not written by the emitter`);
+  }
+  return clean;
+}
