@@ -131,6 +131,8 @@ export abstract class ControlBlock {
   /** The user called close(): nothing more is reported, the connection finishes on its own. */
   orphaned = false;
   closedReported = false;
+  /** The user knows this connection (active: from connect; passive: from its accept event). */
+  announced: boolean;
   writeBlocked = false;
   /** Time of the last segment heard from the peer (keepalive idle clock). */
   lastHeard = 0;
@@ -153,6 +155,7 @@ export abstract class ControlBlock {
   ) {
     this.opts = opts;
     this.passive = passive;
+    this.announced = !passive;
     const o = host.options;
     this.sendBuffer = new SendBuffer(opts.sendBufferSize);
     this.rtt = new RttEstimator(o.initialRtoMs, o.minRtoMs, o.maxRtoMs);
@@ -206,14 +209,14 @@ export abstract class ControlBlock {
 
   /** Queues an event unless the user has already been told the connection is gone. */
   emit(ev: TcpEvent): void {
-    if (this.closedReported) return;
+    if (this.closedReported || !this.announced) return;
     this.host.emit(ev);
   }
 
   /** Tells the user the connection is gone (once). */
   reportClosed(): void {
     if (this.closedReported) return;
-    this.host.emit({ kind: 'closed', conn: this.conn });
+    if (this.announced) this.host.emit({ kind: 'closed', conn: this.conn });
     this.closedReported = true;
   }
 

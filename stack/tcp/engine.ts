@@ -356,7 +356,10 @@ export class TcpEngine implements TcpHost, ListenerTable {
     const l = cb.listener;
     if (prev === 'SYN-RECEIVED' && cb.passive && l !== null) {
       l.halfOpen--;
-      if (next !== 'CLOSED') this.emit({ kind: 'accept', listener: l, conn: cb.conn });
+      if (next !== 'CLOSED') {
+        cb.announced = true;
+        this.emit({ kind: 'accept', listener: l, conn: cb.conn });
+      }
     }
     if (next === 'TIME-WAIT') this.timeWaitCount++;
     if (prev === 'TIME-WAIT') this.timeWaitCount--;

@@ -11,7 +11,7 @@ import type { ControlBlock } from './control-block';
 import { processAck } from './input-ack';
 import { enterTimeWait, processTextAndFin } from './input-text';
 import { negotiateFromSynAck } from './negotiate';
-import { emitAck, emitSegment, emitSyn } from './output';
+import { emitAck, emitSegment, emitSyn, synWindow } from './output';
 import { inWindow, seqAdd, seqDiff, seqGt, seqLe, seqLt } from './seq';
 import { touchKeepalive } from './timers';
 
@@ -56,7 +56,7 @@ function synSentArrives(cb: ControlBlock, seg: TcpRepr, now: number): void {
   if (!has(seg, TcpFlag.SYN)) return;
   cb.irs = seg.seq;
   cb.rcvNxt = seqAdd(seg.seq, 1);
-  cb.rcvAdvRight = cb.rcvNxt;
+  cb.rcvAdvRight = seqAdd(cb.rcvNxt, synWindow(cb)); // what our SYN offered
   negotiateFromSynAck(cb, seg);
   cb.sndWnd = seg.window; // RFC 7323 §2.2: never scaled in a SYN.
   cb.maxSndWnd = cb.sndWnd;

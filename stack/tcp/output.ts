@@ -36,6 +36,11 @@ export function advertisedWindow(cb: ControlBlock): number {
   return field;
 }
 
+/** The window a SYN or SYN-ACK offers (RFC 7323 §2.2: never scaled). */
+export function synWindow(cb: ControlBlock): number {
+  return Math.min(MAX_UNSCALED_WINDOW, cb.opts.receiveBufferSize);
+}
+
 /** True when reading has freed enough buffer that a window update is worth a segment. */
 export function windowUpdateDue(cb: ControlBlock): boolean {
   const size = cb.opts.receiveBufferSize;
@@ -51,7 +56,8 @@ export function emitSegment(cb: ControlBlock, seq: number, flags: number, payloa
   let window: number;
   if (syn) {
     // RFC 7323 §2.2: the window in a SYN is never scaled.
-    window = Math.min(MAX_UNSCALED_WINDOW, cb.opts.receiveBufferSize);
+    window = synWindow(cb);
+    if ((flags & TcpFlag.ACK) !== 0) cb.rcvAdvRight = seqAdd(cb.rcvNxt, window);
     options.mss = cb.ourMss;
     const o = cb.host.options;
     const synAck = (flags & TcpFlag.ACK) !== 0;
