@@ -5,13 +5,21 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <cerrno>
 #include <string>
 
 namespace usernet_tap {
 
+// libuv names the errors it knows; EBADFD (what a TAP descriptor whose device was deleted
+// returns) is not among them.
+inline const char* errnoName(int err) {
+  if (err == EBADFD) return "EBADFD";
+  return uv_err_name(-err);
+}
+
 inline Napi::Error systemError(Napi::Env env, int err, const std::string& syscall,
                                const std::string& message) {
-  const char* code = uv_err_name(-err);
+  const char* code = errnoName(err);
   Napi::Error e = Napi::Error::New(env, message + " (" + code + ")");
   e.Set("code", Napi::String::New(env, code));
   e.Set("errno", Napi::Number::New(env, -err));

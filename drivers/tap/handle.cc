@@ -2,6 +2,7 @@
 #include "handle.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <unistd.h>
 
@@ -48,19 +49,40 @@ TapHandle::TapHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TapHandl
 }
 
 TapHandle::~TapHandle() {
-  // Only reached for handles never started or already closed (a started handle holds a strong
-  // reference to itself until close), or at environment teardown.
+  // Reached for handles never started or already closed (a started handle holds a strong
+  // reference to itself until close), or at environment teardown after OnEnvCleanup ran.
+  Shutdown();
+}
+
+// Closes the poll handle and the descriptor; safe to call more than once.
+void TapHandle::Shutdown() {
   ReleasePoll();
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
+  if (cleanupHook_) {
+    napi_remove_env_cleanup_hook(Env(), &TapHandle::OnEnvCleanup, this);
+    cleanupHook_ = false;
+  }
+}
+
+// The environment (the process, or a worker thread) is going away with this handle still open:
+// close the poll handle now, while the loop can still run its close callback. Finalizers run
+// later, when uv_close would touch a loop that is gone.
+void TapHandle::OnEnvCleanup(void* arg) {
+  TapHandle* self = static_cast<TapHandle*>(arg);
+  self->cleanupHook_ = false;
+  self->Shutdown();
 }
 
 void TapHandle::ReleasePoll() {
   if (poll_ == nullptr) return;
   uv_poll_stop(poll_);
   poll_->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(poll_),
-           [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+  // The close callback is libc's free, not a function of this addon: when a worker thread
+  // exits, Node unloads the addon before its loop runs the last close callbacks, and a callback
+  // living in the unloaded library would crash. free(void*) is called as void(uv_handle_t*),
+  // which every supported ABI passes identically.
+  uv_close(reinterpret_cast<uv_handle_t*>(poll_), reinterpret_cast<uv_close_cb>(&free));
   poll_ = nullptr;
 }
 
@@ -71,12 +93,13 @@ Napi::Value TapHandle::Start(const Napi::CallbackInfo& info) {
   if (info.Length() < 3 || !info[0].IsFunction() || !info[1].IsFunction() || !info[2].IsFunction()) {
     throw Napi::TypeError::New(env, "start(onFrames, onWritable, onError)");
   }
-  poll_ = new uv_poll_t;
+  poll_ = static_cast<uv_poll_t*>(malloc(sizeof(uv_poll_t)));
+  if (poll_ == nullptr) throw Napi::Error::New(env, "out of memory");
   uv_loop_t* loop = nullptr;
   napi_get_uv_event_loop(env, &loop);
   int rc = uv_poll_init(loop, poll_, fd_);
   if (rc < 0) {
-    delete poll_;
+    free(poll_);
     poll_ = nullptr;
     throw systemError(env, -rc, "uv_poll_init", "cannot poll the TAP descriptor");
   }
@@ -87,6 +110,8 @@ Napi::Value TapHandle::Start(const Napi::CallbackInfo& info) {
   onError_ = Napi::Persistent(info[2].As<Napi::Function>());
   context_ = std::make_unique<Napi::AsyncContext>(env, "usernet:tap");
   started_ = true;
+  napi_add_env_cleanup_hook(env, &TapHandle::OnEnvCleanup, this);
+  cleanupHook_ = true;
   // Stay alive while polled: the JavaScript object may be unreachable but still delivering.
   Napi::ObjectWrap<TapHandle>::Ref();
   selfRef_ = true;
@@ -95,7 +120,7 @@ Napi::Value TapHandle::Start(const Napi::CallbackInfo& info) {
 }
 
 void TapHandle::UpdatePoll() {
-  if (poll_ == nullptr) return;
+  if (poll_ == nullptr || failed_) return;
   int events = UV_READABLE | (wantWritable_ ? UV_WRITABLE : 0);
   uv_poll_start(poll_, events, &TapHandle::OnPoll);
 }
@@ -106,7 +131,10 @@ void TapHandle::OnPoll(uv_poll_t* poll, int status, int events) {
   Napi::Env env = self->Env();
   Napi::HandleScope scope(env);
   if (status < 0) {
-    self->Fail(env, -status, "uv_poll");
+    // libuv reports POLLERR as UV_EBADF and stops the handle; a read tells the real cause
+    // (EBADFD once the device is deleted) and fails with it.
+    self->DrainReadable(env);
+    if (self->fd_ >= 0 && !self->failed_) self->Fail(env, -status, "poll");
     return;
   }
   if (events & UV_READABLE) self->DrainReadable(env);
@@ -152,6 +180,7 @@ void TapHandle::Call(Napi::Env env, Napi::FunctionReference& fn,
 }
 
 void TapHandle::Fail(Napi::Env env, int err, const char* syscall) {
+  failed_ = true;
   if (poll_ != nullptr) uv_poll_stop(poll_);
   Call(env, onError_, {systemError(env, err, syscall, std::string("TAP ") + syscall + " failed").Value()});
 }
@@ -209,9 +238,7 @@ Napi::Value TapHandle::Unref(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value TapHandle::Close(const Napi::CallbackInfo& info) {
-  ReleasePoll();
-  if (fd_ >= 0) close(fd_);
-  fd_ = -1;
+  Shutdown();
   onFrames_.Reset();
   onWritable_.Reset();
   onError_.Reset();

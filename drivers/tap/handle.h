@@ -35,6 +35,8 @@ class TapHandle : public Napi::ObjectWrap<TapHandle> {
   Napi::Value RxOversize(const Napi::CallbackInfo& info);
 
   static void OnPoll(uv_poll_t* poll, int status, int events);
+  static void OnEnvCleanup(void* self);
+  void Shutdown();
   void DrainReadable(Napi::Env env);
   void Call(Napi::Env env, Napi::FunctionReference& fn, const std::initializer_list<napi_value>& args);
   void Fail(Napi::Env env, int err, const char* syscall);
@@ -52,11 +54,13 @@ class TapHandle : public Napi::ObjectWrap<TapHandle> {
   Napi::FunctionReference onWritable_;
   Napi::FunctionReference onError_;
   std::unique_ptr<Napi::AsyncContext> context_;
-  uv_poll_t* poll_ = nullptr;  // heap-allocated: freed in its close callback, after this object
+  uv_poll_t* poll_ = nullptr;  // malloc'd: freed by its close callback, maybe after this object
   bool started_ = false;
+  bool failed_ = false;  // a read or poll failed: polling stopped for good
   bool wantWritable_ = false;
   bool referenced_ = true;
   bool selfRef_ = false;
+  bool cleanupHook_ = false;  // OnEnvCleanup is registered
   double txErrors_ = 0;
   double rxOversize_ = 0;
 };

@@ -111,9 +111,18 @@ export class TapDriver implements LinkDriver {
     }
   }
 
-  /** The kernel side's interface name, read from the device (TUNGETIFF) while open. */
+  /**
+   * The kernel side's interface name, read from the device (TUNGETIFF) while open; the last name
+   * known once closed or once the device was deleted under the descriptor.
+   */
   get name(): string {
-    if (!this.closed) this.lastName = this.addon.interfaceName(this.fd);
+    if (!this.closed) {
+      try {
+        this.lastName = this.addon.interfaceName(this.fd);
+      } catch {
+        // The device is gone (EBADFD): keep the last name.
+      }
+    }
     return this.lastName;
   }
 

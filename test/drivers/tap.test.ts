@@ -167,6 +167,27 @@ test.serial('a started, referenced driver keeps its process alive; an unref’d 
   t.false(linkExists(refName));
 });
 
+test.serial('a worker thread that ends with a started driver still open closes it without crashing', async (t) => {
+  if (skipUnlessTap(t)) return;
+  const name = uniqueLinkName('unt');
+  created.add(name);
+  // The addon is unloaded with the worker; the poll handle must be closed before that.
+  const workerCode = `
+    const { TapDriver } = require(${JSON.stringify(path.join(ROOT, 'drivers/tap'))});
+    const d = TapDriver.open({ name: ${JSON.stringify(name)}, up: true });
+    d.start(() => {});
+    d.unref();`;
+  const code = `
+    const { Worker } = require('worker_threads');
+    const w = new Worker(${JSON.stringify(workerCode)}, { eval: true, execArgv: ['-r', 'ts-node/register/transpile-only'] });
+    w.on('exit', (c) => setTimeout(() => console.log('worker exit ' + c), 100));`;
+  const r = await run([process.execPath, '-r', 'ts-node/register/transpile-only', '-e', code], { timeoutMs: 30_000 });
+  t.is(r.signal, null, r.stderr);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /worker exit 0/);
+  t.false(linkExists(name));
+});
+
 function delay(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

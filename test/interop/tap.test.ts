@@ -154,6 +154,26 @@ test.serial('closing the driver releases the descriptor: the device disappears f
   t.deepEqual(await ns.links(), ['lo']);
 });
 
+test.serial('deleting the device under an open driver reports the error once and stops polling', async (t) => {
+  if (skipUnlessTap(t)) return;
+  const errors: NodeJS.ErrnoException[] = [];
+  const { driver, ns, dev } = await tapInNamespace(t, { ipv4: `${P.kernel4}/24` }, { onError: (e) => errors.push(e) });
+  namespacesSeen.add(ns.name);
+  devicesSeen.add(dev);
+  driver.start(() => undefined);
+  await ns.ip('link', 'del', 'dev', dev);
+  const deadline = Date.now() + 3000;
+  while (errors.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  t.is(errors.length, 1, 'one error, then silence: the poll is stopped');
+  t.is(errors[0]?.code, 'EBADFD');
+  t.is(errors[0]?.syscall, 'read');
+  await new Promise((r) => setTimeout(r, 200));
+  t.is(errors.length, 1);
+  t.notThrows(() => driver.send([new Uint8Array(60)]), 'sending to a vanished device does not throw');
+  t.is(errors.length, 2, 'the failed write is reported too');
+  t.true(driver.txDropped >= 1);
+});
+
 test.serial('a veth pair: one end here, one inside, and they talk', async (t) => {
   if (skipUnlessTap(t, ['ping'])) return;
   const ns = await namespaceFor(t);
