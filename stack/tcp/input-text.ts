@@ -64,6 +64,10 @@ export function processTextAndFin(cb: ControlBlock, seg: TcpRepr, now: number): 
     }
   }
 
+  // Text after the peer's FIN: "This should not occur … Ignore the segment text"; we still
+  // acknowledge, so a confused peer learns where we are.
+  if (payload.length > 0 && !acceptsText(cb.state)) cb.ackNow = true;
+
   // Eighth: the FIN bit. A FIN ahead of missing data waits for the hole to fill.
   if (fin && !trimmedFin(cb, seg, finSeq)) {
     if (seqGt(finSeq, cb.rcvNxt)) cb.peerFinSeq = finSeq;

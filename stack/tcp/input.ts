@@ -210,10 +210,6 @@ function otherStateArrives(cb: ControlBlock, seg: TcpRepr, now: number): void {
   // Sixth, the URG bit: urgent data is delivered inline (as SO_OOBINLINE); RCV.UP is not kept.
   // Seventh and eighth: segment text and the FIN bit.
   if (!processTextAndFin(cb, seg, now)) return;
-  if (cb.state === 'TIME-WAIT' && has(seg, TcpFlag.FIN)) {
-    cb.timeWaitAt = now + 2 * cb.host.options.mslMs;
-    cb.ackNow = true;
-  }
   log('%s in %s: rcv.nxt=%d snd.una=%d', cb, cb.state, cb.rcvNxt, cb.sndUna);
 }
 
