@@ -171,6 +171,7 @@ export class Stack {
     const v6 = parseCidrList(options.ipv6, 6);
     const gw4 = parseGateway(options.gateway4, 4);
     const gw6 = parseGateway(options.gateway6, 6);
+    if (v6.length > 0 && mtu < MIN_MTU_IPV6) throw new RangeError(`IPv6 needs an MTU of at least ${MIN_MTU_IPV6}, interface has ${mtu}`);
     let mac: MacAddress | null = null;
     if (link.linkType === 'ethernet') mac = parseMacOption(options.mac) ?? this.randomMac();
     if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) throw new TypeError('interface name must be a non-empty string');
@@ -186,8 +187,6 @@ export class Stack {
       addIpv6Address(this.host, iface, { address: ll, prefixLen: 64 }, 'link-local', iface.dad, now);
       this.routeTable.add({ prefix: IpAddress.parse('fe80::')!, prefixLen: 64, iface: index });
       for (const c of v6) this.addAddress(iface, c, now);
-    } else if (v6.length > 0) {
-      throw new RangeError(`IPv6 needs an MTU of at least ${MIN_MTU_IPV6}, interface has ${mtu}`);
     }
     if (gw4 !== undefined) this.routeTable.add({ prefix: IpAddress.v4(0), prefixLen: 0, gateway: gw4, iface: index });
     if (gw6 !== undefined) this.routeTable.add({ prefix: IpAddress.parse('::')!, prefixLen: 0, gateway: gw6, iface: index });
@@ -319,6 +318,11 @@ export class Stack {
   /** `/proc/net/snmp`-like counters and drops by reason; a detached plain object. */
   counters(): CountersView {
     return this.ctr.snapshot();
+  }
+
+  /** Bytes held in fragment reassembly buffers (each bounded by REASSEMBLY_MAX_BYTES). */
+  reassemblyBytes(): { ipv4: number; ipv6: number } {
+    return { ipv4: this.ipv4.reassembly.bytesHeld, ipv6: this.ipv6.reassembly.bytesHeld };
   }
 
   /** Sends an ICMP / ICMPv6 echo request; null when sent (or waiting for ARP/NDP), else why not. */
