@@ -52,3 +52,4 @@ export {
 } from './pcap/read';
 export { readPcapng, type PcapngFile, type PcapngInterface } from './pcap/pcapng';
 export { writePcap, PcapWriter, type PcapWriteOptions, type PcapWriteRecord } from './pcap/write';
+export * from './tap';
