@@ -65,6 +65,8 @@ export abstract class ControlBlock {
   /** Sequence number of the first byte held in `sendBuffer`. */
   bufSeq = 0;
   readonly sendBuffer: SendBuffer;
+  /** End of the last sub-MSS segment sent (Minshall's Nagle variant, see output.ts). */
+  sndSml = 0;
   /** The user asked for our FIN (shutdown or close); it follows the last queued byte. */
   finQueued = false;
 

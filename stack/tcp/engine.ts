@@ -173,7 +173,7 @@ export class TcpEngine implements TcpHost, ListenerTable {
   private initSend(cb: ControlBlock, now: number): void {
     cb.iss = this.isns.isn(cb.local, cb.localPort, cb.remote, cb.remotePort, now);
     cb.sndUna = cb.iss;
-    cb.sndNxt = cb.sndMax = cb.bufSeq = seqAdd(cb.iss, 1);
+    cb.sndNxt = cb.sndMax = cb.bufSeq = cb.sndSml = seqAdd(cb.iss, 1);
     cb.recover = cb.iss;
     cb.rttTime = now;
   }

@@ -20,6 +20,12 @@ export function windowScaleFor(bufferSize: number): number {
   return s;
 }
 
+/** Free receive buffer, limited to what the window field can express with our scale. */
+function freeWindow(cb: ControlBlock): number {
+  const free = Math.max(0, cb.opts.receiveBufferSize - cb.receiveQueued);
+  return Math.min(free, MAX_UNSCALED_WINDOW << cb.rcvWscale);
+}
+
 /**
  * The window field for the next segment, with receiver SWS avoidance (RFC 9293 §3.8.6.2.2): the
  * right edge moves only when it can move by at least min(buffer/2, MSS), and never moves left.
@@ -27,7 +33,7 @@ export function windowScaleFor(bufferSize: number): number {
 export function advertisedWindow(cb: ControlBlock): number {
   const size = cb.opts.receiveBufferSize;
   const current = Math.max(0, seqDiff(cb.rcvAdvRight, cb.rcvNxt));
-  const free = Math.max(0, size - cb.receiveQueued);
+  const free = freeWindow(cb);
   let wnd = current;
   if (free - current >= Math.min(Math.floor(size / 2), cb.ourMss)) wnd = free;
   const field = Math.min(MAX_UNSCALED_WINDOW, wnd >> cb.rcvWscale);
@@ -45,7 +51,7 @@ export function synWindow(cb: ControlBlock): number {
 export function windowUpdateDue(cb: ControlBlock): boolean {
   const size = cb.opts.receiveBufferSize;
   const current = Math.max(0, seqDiff(cb.rcvAdvRight, cb.rcvNxt));
-  const free = Math.max(0, size - cb.receiveQueued);
+  const free = freeWindow(cb);
   return free - current >= Math.min(Math.floor(size / 2), cb.ourMss);
 }
 
@@ -146,7 +152,9 @@ function sendData(cb: ControlBlock, now: number): boolean {
     const last = len === available;
     if (len < mss) {
       // RFC 9293 §3.7.4 (Nagle): with unacknowledged data, hold a sub-MSS segment.
-      if (flight > 0 && !cb.opts.noDelay) break;
+      // Deviation: Minshall's variant, as Linux — hold it only while an earlier *sub-MSS*
+      // segment is unacknowledged, so a write of n·MSS + a tail goes out whole.
+      if (!cb.opts.noDelay && flight > 0 && seqGt(cb.sndSml, cb.sndUna)) break;
       // §3.8.6.2.1 (sender SWS): send if it is all we have, ≥ half the largest window offered,
       // or nothing is in flight. Deviation: the last case stands in for the override timeout.
       if (!last && len < cb.maxSndWnd / 2 && flight > 0) break;
@@ -175,6 +183,7 @@ function sendSegmentAt(cb: ControlBlock, seq: number, len: number, fin: boolean,
   if (fin) flags |= TcpFlag.FIN;
   emitSegment(cb, seq, flags, payload, now);
   const end = seqAdd(seq, len + (fin ? 1 : 0));
+  if (len < cb.effectiveMss) cb.sndSml = end;
   if (retransmission) {
     cb.retransmits++;
     cb.host.count('retransmits');

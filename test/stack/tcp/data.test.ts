@@ -44,36 +44,46 @@ test('the peer window limits what is sent', (t) => {
 });
 
 test('Nagle on: many small writes make few segments; off: one segment per write', (t) => {
+  // 100 writes of 10 bytes, 1 ms apart; the peer acknowledges each segment 20 ms after it left.
   const run = (noDelay: boolean): number => {
     const h = established();
     h.conn.setNoDelay(noDelay);
     let segments = 0;
-    for (let i = 0; i < 100; i++) {
-      write(h, 10, i * 10);
-      const out = h.flush();
-      segments += out.length;
-      // The peer ACKs each segment 5 ms later.
-      h.advance(5);
-      for (const s of out) {
-        const end = seqAdd(s.seq, s.payload.length);
-        segments += h.send({ flags: ACK, ack: end }).length;
+    const pendingAcks: { at: number; ack: number }[] = [];
+    for (let ms = 0; ms < 200; ms++) {
+      h.advanceTo(ms);
+      while (pendingAcks.length > 0 && pendingAcks[0]!.at <= ms) {
+        const a = pendingAcks.shift()!;
+        for (const s of h.send({ flags: ACK, ack: a.ack })) {
+          segments++;
+          pendingAcks.push({ at: ms + 20, ack: seqAdd(s.seq, s.payload.length) });
+        }
+      }
+      if (ms < 100) write(h, 10, ms * 10);
+      for (const s of h.flush()) {
+        segments++;
+        pendingAcks.push({ at: ms + 20, ack: seqAdd(s.seq, s.payload.length) });
       }
     }
+    t.is(h.conn.stats().bytesAcked, 1000);
     return segments;
   };
   const nagle = run(false);
   const noDelay = run(true);
   t.is(noDelay, 100);
-  t.true(nagle < 60, `nagle made ${nagle} segments`);
+  t.true(nagle <= 10, `nagle made ${nagle} segments`);
 });
 
-test('Nagle: a sub-MSS tail waits for the ACK of outstanding data, then goes', (t) => {
+test('Nagle (Minshall): n·MSS + tail goes whole; the next small write waits for the small one to be acked', (t) => {
   const h = established();
   write(h, 1460 + 100);
-  const out = h.flush();
-  t.deepEqual(out.map((s) => s.payload.length), [1460]);
-  const after = h.send({ flags: ACK, ack: seqAdd(h.iss, 1461) });
-  t.deepEqual(after.map((s) => s.payload.length), [100]);
+  t.deepEqual(h.flush().map((s) => s.payload.length), [1460, 100]);
+  write(h, 50);
+  t.deepEqual(h.flush(), []);
+  // The full segment acknowledged: the small one still is not, so the 50 bytes still wait.
+  t.deepEqual(h.send({ flags: ACK, ack: seqAdd(h.iss, 1461) }), []);
+  const after = h.send({ flags: ACK, ack: seqAdd(h.iss, 1561) });
+  t.deepEqual(after.map((s) => s.payload.length), [50]);
   t.deepEqual(after.map(flagsOf), ['P.']);
 });
 
@@ -140,12 +150,13 @@ test('readStop: the window shrinks to zero; readStart delivers and sends a windo
   const h = established({ connection: { receiveBufferSize: 4096, sendBufferSize: 4096, noDelay: false, userTimeoutMs: 0, keepAlive: { enable: false, idleMs: 1, intervalMs: 1, count: 1 } } });
   h.conn.readStop();
   let p = h.peerNxt;
+  let acks: import('../../../stack/wire/tcp').TcpRepr[] = [];
   for (let i = 0; i < 4; i++) {
-    h.send({ flags: ACK, seq: p, payload: bytes(1024, i) });
+    acks = acks.concat(h.send({ flags: ACK, seq: p, payload: bytes(1024, i) }));
     p = seqAdd(p, 1024);
   }
-  const acks = h.advance(50);
-  const last = acks[acks.length - 1]!.repr;
+  acks = acks.concat(h.advance(50).map((s) => s.repr));
+  const last = acks[acks.length - 1]!;
   t.is(last.window, 0);
   t.is(last.ack, p);
   t.deepEqual(h.kinds(), []);
@@ -174,7 +185,7 @@ test('zero window: persist probes back off exponentially (§3.8.6.1) and stop wh
   write(h, 1000);
   t.deepEqual(h.flush(), []);
   const probes = h.advance(16_000).filter((s) => s.repr.payload.length === 0);
-  t.deepEqual(probes.map((s) => s.at), [1000, 3000, 7000, 15000]);
+  t.deepEqual(probes.map((s) => s.at), [200, 600, 1400, 3000, 6200, 12600]); // RTO 200 ms, doubling
   t.true(probes.every((s) => s.repr.seq === seqAdd(h.iss, 0)));
   // Probes answered by zero-window ACKs do not end the connection.
   h.send({ flags: ACK, window: 0 });
@@ -230,5 +241,5 @@ test('stats report what ss -ti shows', (t) => {
   t.is(s.bytesInFlight, 3000);
   t.is(s.mss, 1460);
   t.is(s.cwnd, 14600);
-  t.is(s.rto, 1000);
+  t.is(s.rto, 200); // the handshake's 0 ms sample: the 200 ms floor
 });
