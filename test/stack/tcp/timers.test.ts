@@ -69,8 +69,8 @@ test('fast retransmit on the third duplicate ACK, NewReno partial ACK, recovery 
   const first = h.flush();
   t.is(first.length, 10);
   const una = seqAdd(h.iss, 1);
-  // Segments 1 and 3 are lost; the peer ACKs segment 0 … no: segment 0 is lost, others arrive.
-  t.deepEqual(h.send({ flags: ACK, ack: una }), []); // not a duplicate yet? it is: 1st
+  // Segments 0 and 3 are lost; each later arrival draws a duplicate ACK of SND.UNA.
+  t.deepEqual(h.send({ flags: ACK, ack: una }), []);
   t.deepEqual(h.send({ flags: ACK, ack: una }), []);
   const fr = h.send({ flags: ACK, ack: una });
   t.deepEqual(fr.map((s) => [s.seq, s.payload.length]), [[una, 1460]]);
@@ -85,7 +85,7 @@ test('fast retransmit on the third duplicate ACK, NewReno partial ACK, recovery 
   // Full ACK ends recovery.
   h.send({ flags: ACK, ack: seqAdd(una, 14600) });
   t.false(h.conn.inRecovery);
-  t.is(h.conn.cc.cwnd, 1460); // min(ssthresh, max(FlightSize=0, SMSS) + SMSS)… = 2920? see below
+  t.is(h.conn.cc.cwnd, 2920); // RFC 6582 §3.2 step 6: min(ssthresh, max(FlightSize, SMSS) + SMSS)
 });
 
 test('keepalive: probes at idle, idle+interval …, then RST and ETIMEDOUT after count (RFC 1122 §4.2.3.6)', (t) => {
