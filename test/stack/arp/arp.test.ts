@@ -5,6 +5,7 @@ import { EtherType } from '../../../stack/wire/ip-protocol';
 import { IpAddress, MAC_BROADCAST, formatMac } from '../../../stack/wire/address';
 import { isDrop } from '../../../stack/wire/drop';
 import { eth, readEth, v4, PEER_MAC } from '../frames';
+import { NEIGHBOUR_CACHE_MAX } from '../../../stack/neighbour/cache';
 
 const OUR_MAC = '02:00:00:00:00:01';
 
@@ -98,4 +99,13 @@ test('malformed ARP is dropped and counted', (t) => {
   s.input(iface, [eth(MAC_BROADCAST, EtherType.ARP, bad), eth(MAC_BROADCAST, EtherType.ARP, bad.subarray(0, 7))], 0);
   t.deepEqual(sent(s), []);
   t.deepEqual(s.counters().drops.arp, { 'arp-unsupported': 1, 'arp-truncated': 1 });
+});
+
+test('an ARP flood from thousands of senders keeps the cache within its bound', (t) => {
+  const { s, iface } = setup();
+  const frames: Uint8Array[] = [];
+  for (let i = 0; i < 3000; i++) frames.push(arpFrame({ op: ArpOp.Request, spa: v4('10.0.0.0') + (i % 250) + 2 + Math.floor(i / 250) * 0x10000, tpa: v4('10.0.0.1') }));
+  s.input(iface, frames, 0);
+  t.true(iface.arp.size <= NEIGHBOUR_CACHE_MAX, `${iface.arp.size}`);
+  t.is(s.counters().counts.arp!.OutReplies, 3000);
 });
