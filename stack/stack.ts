@@ -16,7 +16,7 @@ import { RouteTable, type Route } from './route';
 import { PmtuCache } from './ip/pmtu';
 import { TokenBucket } from './icmp/rate-limit';
 import { NetInterface, linkLocalFromMac } from './iface/interface';
-import { parseCidr, parseCidrList, parseGateway, parseMacOption, parseMtu, MIN_MTU_IPV6, type Cidr } from './iface/config';
+import { parseCidr, parseCidrList, parseGateway, parseMacOption, parseMtu, parseRouteDestination, MIN_MTU_IPV6, type Cidr } from './iface/config';
 import { IpAddress, formatMac, type MacAddress } from './wire/address';
 import { parseEthernet } from './wire/ethernet';
 import { EtherType, IpProtocol } from './wire/ip-protocol';
@@ -218,7 +218,7 @@ export class Stack {
   addRoute(r: { destination: string; gateway?: string; iface?: NetInterface; metric?: number }): Route {
     if (r === null || typeof r !== 'object') throw new TypeError('addRoute needs { destination, gateway?, iface? }');
     const gwFamily = typeof r.gateway === 'string' && r.gateway.includes(':') ? 6 : 4;
-    const dest = r.destination === 'default' ? { address: IpAddress.parse(gwFamily === 4 ? '0.0.0.0' : '::')!, prefixLen: 0 } : parseRouteCidr(r.destination);
+    const dest = r.destination === 'default' ? { address: IpAddress.parse(gwFamily === 4 ? '0.0.0.0' : '::')!, prefixLen: 0 } : parseRouteDestination(r.destination);
     const gw = parseGateway(r.gateway, dest.address.family);
     let index = r.iface?.index;
     if (index !== undefined && this.ifaces[index] !== r.iface) throw new TypeError('not an interface of this stack');
@@ -279,10 +279,8 @@ export class Stack {
   /** Fires due timers, moves loopback traffic, lets TCP send. Bounded work per call. */
   poll(now: number): void {
     if (this.closed) return;
-    const lo = this.loopback.takeOutbox();
-    const batch = lo.length > LOOPBACK_BATCH ? lo.splice(0, LOOPBACK_BATCH) : lo.splice(0);
-    if (lo.length > 0) this.loopback.outbox.unshift(...lo);
-    for (const p of batch) this.inputFrame(this.loopback, p, now);
+    // Packets looped back during this batch wait for the next poll (nextDeadline says "now").
+    for (const p of this.loopback.outbox.splice(0, LOOPBACK_BATCH)) this.inputFrame(this.loopback, p, now);
     for (const iface of this.ifaces) {
       if (iface.isLoopback) continue;
       if (iface.linkType === 'ethernet') arpPoll(this.host, iface, now);
@@ -408,16 +406,6 @@ export class Stack {
     for (let i = 8; i < 16; i++) a[i] = this.random.next32() & 0xff;
     return IpAddress.v6(a);
   }
-}
-
-function parseRouteCidr(text: string): Cidr {
-  if (typeof text !== 'string') throw new TypeError('route destination must be a string');
-  const slash = text.indexOf('/');
-  const a = IpAddress.parse(slash < 0 ? text : text.slice(0, slash));
-  if (a === null) throw new TypeError(`"${text}" is not a network`);
-  const len = slash < 0 ? (a.family === 4 ? 32 : 128) : Number(text.slice(slash + 1));
-  if (!Number.isInteger(len) || len < 0 || len > (a.family === 4 ? 32 : 128)) throw new RangeError(`bad prefix length in "${text}"`);
-  return { address: a, prefixLen: len };
 }
 
 export type { TransportError, EchoReply, NetInterface };

@@ -73,3 +73,14 @@ export function parseMacOption(v: unknown): MacAddress | undefined {
   if (mac.every((x) => x === 0)) throw new RangeError('MAC 00:00:00:00:00:00 cannot be used');
   return mac;
 }
+
+/** A route destination: `net/len`, or a bare address (a host route). */
+export function parseRouteDestination(text: string): Cidr {
+  if (typeof text !== 'string') throw new TypeError('route destination must be a string');
+  const slash = text.indexOf('/');
+  const a = IpAddress.parse(slash < 0 ? text : text.slice(0, slash));
+  if (a === null) throw new TypeError(`"${text}" is not a network`);
+  const len = slash < 0 ? (a.family === 4 ? 32 : 128) : Number(text.slice(slash + 1));
+  if (!Number.isInteger(len) || len < 0 || len > (a.family === 4 ? 32 : 128)) throw new RangeError(`bad prefix length in "${text}"`);
+  return { address: a, prefixLen: len };
+}
