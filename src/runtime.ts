@@ -11,6 +11,8 @@
 import type { LinkDriver } from '../stack/link';
 import type { Stack as CoreStack, NetInterface } from '../stack/stack';
 import type { ScheduledTask, Scheduler } from '../drivers/scheduler';
+import type { TcpEngine } from '../stack/tcp/engine';
+import type { TcpEvent } from '../stack/tcp/events';
 
 /**
  * Real time with Node's timers. Deadline timers are unref'd: the stack's housekeeping (neighbour
@@ -43,6 +45,7 @@ export class StackRuntime {
   private timerTask: ScheduledTask | null = null;
   private timerAt = Infinity;
   private closed = false;
+  private readonly tcpEventListeners: Array<(events: TcpEvent[]) => void> = [];
   /** Called after every flush (the public Stack resolves pings here). */
   afterFlush: (() => void) | null = null;
 
@@ -53,6 +56,26 @@ export class StackRuntime {
 
   now(): number {
     return this.clock.now();
+  }
+
+  // The `NetRuntime` the net layer (src/net/context.ts) sits on: tcp, now, kick, onTcpEvents.
+
+  /** The core's TCP engine. After calling into it, `kick()` so its output goes out. */
+  get tcp(): TcpEngine {
+    return this.core.tcp;
+  }
+
+  /** Same as `wake()`, under the name the net layer uses. */
+  kick(): void {
+    this.wake();
+  }
+
+  /**
+   * Registers a consumer of the engine's events; from then on every flush drains
+   * `tcp.takeEvents()` into the listeners (without one, events stay for the caller to take).
+   */
+  onTcpEvents(listener: (events: TcpEvent[]) => void): void {
+    this.tcpEventListeners.push(listener);
   }
 
   /** Starts `driver` and connects it to `iface`; frames it delivers go to the core. */
@@ -89,6 +112,10 @@ export class StackRuntime {
       if (this.core.nextDeadline() > now) break;
     }
     this.afterFlush?.();
+    if (this.tcpEventListeners.length > 0) {
+      const events = this.core.tcp.takeEvents();
+      if (events.length > 0) for (const l of this.tcpEventListeners) l(events);
+    }
     this.arm();
   }
 
