@@ -15,6 +15,7 @@ import { IpAddress, MAC_BROADCAST, formatIpv4, formatMac, isMulticastMac, type I
 import { isDrop } from '../wire/drop';
 import type { NetInterface } from '../iface/interface';
 import type { NetHost } from '../ip/host';
+import { reportUnresolved } from '../ip/unresolved';
 
 const log = createDebug('usernet:arp');
 const ZERO_MAC = new Uint8Array(6);
@@ -87,7 +88,7 @@ export function arpPoll(host: NetHost, iface: NetInterface, now: number): void {
   for (const s of r.solicitations) sendRequest(host, iface, s.target.v4, s.unicast);
   for (const f of r.failed) {
     log('%s: %s did not answer; dropping %d packets', iface.name, f.addr.toString(), f.packets.length);
-    for (let i = 0; i < f.packets.length; i++) host.counters.drop('ipv4', 'ipv4-neighbour-unreachable');
+    reportUnresolved(host, f.packets, now);
   }
 }
 

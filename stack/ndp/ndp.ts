@@ -9,6 +9,7 @@ import createDebug from 'debug';
 import type { NdpRepr } from '../wire/ndp';
 import { IpAddress, formatMac, type MacAddress } from '../wire/address';
 import type { NetHost } from '../ip/host';
+import { reportUnresolved } from '../ip/unresolved';
 import { solicitedNodeGroup, type Ipv6Assignment, type NetInterface } from '../iface/interface';
 import type { Cidr } from '../iface/config';
 import { sendIcmpv6, type Icmpv6Context } from '../icmp/icmpv6';
@@ -262,7 +263,7 @@ export function ndpPoll(host: NetHost, iface: NetInterface, now: number): void {
   }
   const r = iface.ndp.poll(now);
   for (const sol of r.solicitations) sendNeighborSolicitation(host, iface, sol.target, sol.unicast, now);
-  for (const f of r.failed) for (let i = 0; i < f.packets.length; i++) host.counters.drop('ipv6', 'ipv6-neighbour-unreachable');
+  for (const f of r.failed) reportUnresolved(host, f.packets, now);
 }
 
 export function ndpNextDeadline(iface: NetInterface): number {

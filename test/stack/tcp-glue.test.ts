@@ -93,3 +93,15 @@ test('a segment with a bad checksum is dropped; a SYN to a closed port is answer
   t.is(rst.ack, 1001);
   t.true(out[0]!.dontFragment, 'TCP is sent with DF (PMTUD)');
 });
+
+test('connect to a neighbour that never answers ARP/NDP fails with EHOSTUNREACH', (t) => {
+  const s = new Stack();
+  s.addInterface({ mtu: 1500, linkType: 'ethernet' }, { ipv4: '10.0.0.1/24', ipv6: 'fd00::1/64', dad: false });
+  for (const remote of ['10.0.0.77', 'fd00::77']) {
+    const c = s.tcp.connect({ remote: IpAddress.parse(remote)!, remotePort: 80 }, 0);
+    if (isTcpError(c)) return t.fail(c.error);
+  }
+  for (let now = 0; now <= 3000; now += 100) s.poll(now);
+  const errors = s.tcp.takeEvents().filter((e) => e.kind === 'error').map((e) => (e as { code: string }).code);
+  t.deepEqual(errors, ['EHOSTUNREACH', 'EHOSTUNREACH']);
+});
