@@ -16,6 +16,7 @@ import type { TcpListener } from './listener';
 import type { TcpConnectionOptions } from './options';
 import { Reassembly } from './reassembly';
 import { RttEstimator } from './rtt';
+import { SackScoreboard } from './sack';
 import { SendBuffer } from './send-buffer';
 import { seqAdd, seqDiff } from './seq';
 import type { TcpState } from './state';
@@ -99,6 +100,8 @@ export abstract class ControlBlock {
   /** RCV.NXT in the last ACK we sent ("Last.ACK.sent", RFC 7323 §4.3). */
   lastAckSent = 0;
   sackEnabled = false;
+  /** What the peer has SACKed above SND.UNA (RFC 2018 §5). */
+  readonly scoreboard = new SackScoreboard();
   /** What we put on our SYN (for the SYN-ACK check of what was negotiated). */
   offeredWscale: number | undefined;
 

@@ -35,6 +35,8 @@ export function processAck(cb: ControlBlock, seg: TcpRepr, now: number): boolean
     return false;
   }
   if (seqGt(ack, cb.sndNxt)) cb.sndNxt = ack;
+  const sack = seg.options.sack;
+  if (cb.sackEnabled && sack !== undefined && sack.length > 0) cb.scoreboard.update(sack, cb.sndUna, cb.sndMax);
 
   // Send-window update (RFC 9293 §3.10.7.4 fifth, ESTABLISHED: SND.WL1/SND.WL2 guard against old segments).
   let windowChanged = false;
@@ -86,6 +88,7 @@ function newDataAcked(cb: ControlBlock, seg: TcpRepr, acked: number, now: number
   cb.bufSeq = seqAdd(cb.bufSeq, dataAcked);
   cb.bytesAcked += dataAcked;
   cb.sndUna = ack;
+  cb.scoreboard.advance(ack);
   cb.retries = 0;
   const everythingAcked = cb.sndUna === cb.sndMax;
   // RFC 6298 §5.2–5.3: stop the timer when all is acknowledged, else restart it.

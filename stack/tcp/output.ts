@@ -137,11 +137,21 @@ function sendData(cb: ControlBlock, now: number): boolean {
   let sent = false;
   const mss = cb.effectiveMss;
   for (;;) {
+    let retransmitRun = Infinity;
+    if (seqLt(cb.sndNxt, cb.sndMax) && cb.scoreboard.size > 0) {
+      // Resending after a timeout: leave out what the peer has SACKed (RFC 2018 §5).
+      const next = cb.scoreboard.skipSacked(cb.sndNxt);
+      if (next !== cb.sndNxt) cb.sndNxt = seqLt(next, cb.sndMax) ? next : cb.sndMax;
+      retransmitRun = cb.scoreboard.runLength(cb.sndNxt);
+    }
     const available = seqDiff(cb.sndEnd, cb.sndNxt);
-    const flight = cb.flightSize;
+    // Bytes in flight. While resending after a timeout, SACKed ranges skipped over are not in
+    // flight (RFC 6675 §4's "pipe", simplified); in fast recovery NewReno's inflation counts them.
+    const resending = seqLt(cb.sndNxt, cb.sndMax) && cb.scoreboard.size > 0;
+    const flight = cb.flightSize - (resending ? cb.scoreboard.sackedBelow(cb.sndNxt) : 0);
     const usable = Math.min(cb.sndWnd, cb.cc.cwnd) - flight;
     if (available <= 0) break;
-    const len = Math.min(mss, available, Math.max(0, usable));
+    const len = Math.min(mss, available, Math.max(0, usable), retransmitRun);
     if (len <= 0) {
       // Zero window with nothing in flight: only the persist timer can learn when it opens.
       if (flight === 0 && cb.sndWnd === 0 && cb.rtxTimer.kind !== 'persist') {
@@ -150,7 +160,8 @@ function sendData(cb: ControlBlock, now: number): boolean {
       break;
     }
     const last = len === available;
-    if (len < mss) {
+    // Resent data went out once already; Nagle and SWS avoidance concern new data only.
+    if (len < mss && !seqLt(cb.sndNxt, cb.sndMax)) {
       // RFC 9293 §3.7.4 (Nagle): with unacknowledged data, hold a sub-MSS segment.
       // Deviation: Minshall's variant, as Linux — hold it only while an earlier *sub-MSS*
       // segment is unacknowledged, so a write of n·MSS + a tail goes out whole.
@@ -202,7 +213,7 @@ function sendSegmentAt(cb: ControlBlock, seq: number, len: number, fin: boolean,
 
 /** Resends one segment at SND.UNA (fast retransmit, NewReno partial ACK), leaving SND.NXT alone. */
 export function retransmitFirst(cb: ControlBlock, now: number): void {
-  const len = Math.min(cb.effectiveMss, Math.max(0, seqDiff(cb.sndEnd, cb.sndUna)));
+  const len = Math.min(cb.effectiveMss, Math.max(0, seqDiff(cb.sndEnd, cb.sndUna)), cb.scoreboard.runLength(cb.sndUna));
   const fin = cb.finQueued && seqAdd(cb.sndUna, len) === cb.sndEnd && cb.finSent;
   if (len === 0 && !fin) return;
   const payload = cb.sendBuffer.read(seqDiff(cb.sndUna, cb.bufSeq), len);

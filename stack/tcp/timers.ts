@@ -81,6 +81,9 @@ function onRetransmitTimeout(cb: ControlBlock, now: number): void {
   cb.dupAcks = 0;
   cb.recover = cb.sndMax;
   cb.sndNxt = cb.sndUna;
+  // RFC 2018 §8: a timeout may mean the peer reneged on what it SACKed. Deviation: like Linux we
+  // trust the scoreboard on the first timeout, and forget it from the second on.
+  if (cb.retries > 1) cb.scoreboard.clear();
   transmitReady(cb, now);
 }
 

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { isTcpError } from '../../../stack/tcp/events';
-import { seqAdd } from '../../../stack/tcp/seq';
+import { seqAdd, seqDiff } from '../../../stack/tcp/seq';
 import { A, ACK, B, bytes, established, flagsOf, synSent, type Harness } from './harness';
 
 function write(h: Harness, n: number): void {
@@ -148,4 +148,20 @@ test('ICMP quoting a sequence number we never sent is ignored (RFC 5927 §4.1)',
   h.engine.icmpError({ kind: 'host-unreachable', local: A, remote: B, localPort: h.ourPort, remotePort: 80, seq: seqAdd(h.iss, 5000) }, 10);
   t.is(h.conn.state, 'SYN-SENT');
   t.is(h.engine.counter('icmp-ignored'), 1);
+});
+
+test('after a timeout, retransmission skips what the peer SACKed', (t) => {
+  const h = established({}, { mss: 1460, sackPermitted: true });
+  write(h, 5 * 1460);
+  t.is(h.flush().length, 5);
+  const una = seqAdd(h.iss, 1);
+  // The peer holds segments 2–3 and reports them.
+  h.send({ flags: ACK, ack: una, options: { sack: [{ left: seqAdd(una, 2 * 1460), right: seqAdd(una, 4 * 1460) }] } });
+  const resent: number[] = [];
+  for (const s of h.advance(200)) resent.push(seqDiff(s.repr.seq, una) / 1460);
+  t.deepEqual(resent, [0]);
+  for (const s of h.send({ flags: ACK, ack: seqAdd(una, 1460), options: { sack: [{ left: seqAdd(una, 2 * 1460), right: seqAdd(una, 4 * 1460) }] } })) {
+    resent.push(seqDiff(s.seq, una) / 1460);
+  }
+  t.deepEqual(resent, [0, 1, 4]);
 });

@@ -180,3 +180,20 @@ test('ephemeral ports stay in range, skip ports in use, and report exhaustion (R
   }
   t.is(p.pick(A, B, 80, (q) => used.has(q)), null);
 });
+
+test('SACK scoreboard: valid blocks merged, invalid ignored, skip and run lengths (RFC 2018 §5)', (t) => {
+  const { SackScoreboard } = require('../../../stack/tcp/sack') as typeof import('../../../stack/tcp/sack');
+  const s = new SackScoreboard();
+  s.update([{ left: 2000, right: 3000 }, { left: 5000, right: 6000 }, { left: 9000, right: 99999 }, { left: 10, right: 500 }], 1000, 8000);
+  t.is(s.size, 2);
+  s.update([{ left: 2500, right: 4000 }], 1000, 8000);
+  t.is(s.size, 2);
+  t.is(s.skipSacked(1000), 1000);
+  t.is(s.runLength(1000), 1000);
+  t.is(s.skipSacked(2200), 4000);
+  t.is(s.runLength(4000), 1000);
+  t.is(s.runLength(6000), Infinity);
+  s.advance(5500);
+  t.is(s.size, 1);
+  t.is(s.skipSacked(5500), 6000);
+});
