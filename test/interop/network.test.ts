@@ -19,6 +19,8 @@ import { EtherType, IpProtocol } from '../../stack/wire/ip-protocol';
 import { formatIpv6 } from '../../stack/wire/address';
 import { isDrop } from '../../stack/wire/drop';
 import { TAP_TEST_PLAN as P, skipUnlessTap, tapInNamespace } from '../helpers/netns';
+import { IpAddress } from '../../stack/wire/address';
+import { isTcpError } from '../../stack/tcp/events';
 
 let counter = 0;
 
@@ -103,4 +105,28 @@ test.serial('UDP to a closed usernet port gets ICMP port unreachable (ECONNREFUS
   const echo = await ns.exec(['python3', '-c', script('AF_INET', P.usernet4).replace("9))", "7))")]);
   t.is(echo.stdout.trim(), 'data', echo.stderr);
   t.true((stack.counters().counts.udp!.NoPorts ?? 0) >= 2);
+});
+
+test.serial('TCP through the network layer: the kernel connects to a usernet listener (IPv4 and IPv6)', async (t) => {
+  if (skipUnlessTap(t, ['python3'])) return;
+  const { ns, stack } = await setup(t);
+  await afterDad();
+  // An upper-casing echo server on the engine, driven by the runtime's event feed.
+  const l4 = stack.tcp.listen(IpAddress.parse(P.usernet4)!, 7007);
+  const l6 = stack.tcp.listen(IpAddress.parse(P.usernet6)!, 7007);
+  t.false(isTcpError(l4) || isTcpError(l6));
+  stack.runtime.onTcpEvents((events) => {
+    for (const e of events) {
+      if (e.kind === 'accept') e.conn.readStart();
+      else if (e.kind === 'data') e.conn.send(Buffer.from(Buffer.from(e.chunk).toString().toUpperCase()));
+      else if (e.kind === 'peer-fin') e.conn.close();
+    }
+    stack.wake();
+  });
+  const client = (family: string, addr: string): string =>
+    `import socket\ns=socket.socket(socket.${family}, socket.SOCK_STREAM)\ns.settimeout(5)\ns.connect(('${addr}', 7007))\ns.sendall(b'hello usernet')\ns.shutdown(socket.SHUT_WR)\nbuf=b''\nwhile True:\n  d=s.recv(100)\n  if not d: break\n  buf+=d\nprint(buf.decode())\n`;
+  for (const [family, addr] of [['AF_INET', P.usernet4], ['AF_INET6', P.usernet6]] as const) {
+    const r = await ns.exec(['python3', '-c', client(family, addr)]);
+    t.is(r.stdout.trim(), 'HELLO USERNET', r.stderr);
+  }
 });
