@@ -15,7 +15,7 @@ import { type ConnectErrorCode, type ListenErrorCode, type TcpError, type TcpEve
 import type { TcpEnvironment, TcpHost, TcpSegmentOut } from './host';
 import { segmentArrives } from './input';
 import { IsnGenerator } from './isn';
-import { type ListenerTable, TcpListener } from './listener';
+import { findListener, listenerConflict, type ListenerTable, TcpListener } from './listener';
 import { negotiateFromSyn, prepareSyn } from './negotiate';
 import { type TcpConnectionOptions, type TcpEngineOptions, mergeConnectionOptions, mergeEngineOptions } from './options';
 import { emitSyn, retransmitFirst, transmitReady, windowUpdateDue } from './output';
@@ -105,7 +105,7 @@ export class TcpEngine implements TcpHost, ListenerTable {
       if (cb.state !== 'CLOSED') transmitReady(cb, now);
       return;
     }
-    const listener = this.findListener(dst, seg.dstPort, src.family);
+    const listener = findListener(this.listeners, dst, seg.dstPort, src.family);
     if (listener !== undefined) {
       this.listenArrives(listener, src, dst, seg, now);
       return;
@@ -251,10 +251,10 @@ export class TcpEngine implements TcpHost, ListenerTable {
     if (!local.isUnspecified() && !this.env.isLocalAddress(local)) return tcpError('EADDRNOTAVAIL');
     const ipv6Only = local.family === 6 && opts.ipv6Only === true;
     if (port === 0) {
-      const p = this.ports.pick(local, local, 0, (q) => this.listenerConflict(local, q, ipv6Only));
+      const p = this.ports.pick(local, local, 0, (q) => listenerConflict(this.listeners, local, q, ipv6Only));
       if (p === null) return tcpError('EADDRINUSE');
       port = p;
-    } else if (this.listenerConflict(local, port, ipv6Only)) {
+    } else if (listenerConflict(this.listeners, local, port, ipv6Only)) {
       return tcpError('EADDRINUSE');
     }
     const backlog = Math.max(1, Math.min(65535, Math.floor(opts.backlog ?? this.options.backlog)));
@@ -287,7 +287,7 @@ export class TcpEngine implements TcpHost, ListenerTable {
     let localPort = o.localPort ?? 0;
     if (!validPort(localPort)) return tcpError('EINVAL');
     const taken = (p: number): boolean =>
-      this.connections.has(tupleKey(src, p, remote, o.remotePort)) || this.listenerConflict(src, p, false);
+      this.connections.has(tupleKey(src, p, remote, o.remotePort)) || listenerConflict(this.listeners, src, p, false);
     if (localPort === 0) {
       const p = this.ports.pick(src, remote, o.remotePort, taken);
       if (p === null) return tcpError('EADDRNOTAVAIL');
@@ -375,34 +375,5 @@ export class TcpEngine implements TcpHost, ListenerTable {
     for (const cb of [...this.connections.values()]) {
       if (cb.listener === l && cb.state === 'SYN-RECEIVED') cb.terminate('listener closed');
     }
-  }
-
-  // ---------------------------------------------------------------- tables
-
-  private findListener(dst: IpAddress, port: number, family: 4 | 6): TcpListener | undefined {
-    let wildcard: TcpListener | undefined;
-    let dual: TcpListener | undefined;
-    for (const l of this.listeners) {
-      if (l.port !== port) continue;
-      if (l.local.equals(dst)) return l;
-      if (l.isWildcard && l.local.family === family) wildcard = l;
-      else if (l.isWildcard && l.local.family === 6 && family === 4 && !l.ipv6Only) dual = l;
-    }
-    return wildcard ?? dual;
-  }
-
-  /** True when a listener on (`local`, `port`) would overlap an existing one. */
-  private listenerConflict(local: IpAddress, port: number, ipv6Only: boolean): boolean {
-    for (const l of this.listeners) {
-      if (l.port !== port) continue;
-      if (l.local.family === local.family) {
-        if (l.isWildcard || local.isUnspecified() || l.local.equals(local)) return true;
-      } else {
-        // A dual-stack IPv6 wildcard covers every IPv4 address.
-        const v6 = l.local.family === 6 ? l : null;
-        if (v6 !== null ? v6.isWildcard && !v6.ipv6Only : local.isUnspecified() && !ipv6Only) return true;
-      }
-    }
-    return false;
   }
 }

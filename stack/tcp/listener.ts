@@ -46,3 +46,36 @@ export class TcpListener {
     return `LISTEN ${this.local}:${this.port}`;
   }
 }
+
+/**
+ * The listener for a segment to (`dst`, `port`) from a peer of `family`: an exact address first,
+ * then the family's wildcard, then a dual-stack IPv6 wildcard for IPv4 peers.
+ */
+export function findListener(listeners: Iterable<TcpListener>, dst: IpAddress, port: number, family: 4 | 6): TcpListener | undefined {
+  let wildcard: TcpListener | undefined;
+  let dual: TcpListener | undefined;
+  for (const l of listeners) {
+    if (l.port !== port) continue;
+    if (l.local.equals(dst)) return l;
+    if (l.isWildcard && l.local.family === family) wildcard = l;
+    else if (l.isWildcard && l.local.family === 6 && family === 4 && !l.ipv6Only) dual = l;
+  }
+  return wildcard ?? dual;
+}
+
+/** True when a listener on (`local`, `port`) would overlap an existing one (a bind conflict). */
+export function listenerConflict(listeners: Iterable<TcpListener>, local: IpAddress, port: number, ipv6Only: boolean): boolean {
+  for (const l of listeners) {
+    if (l.port !== port) continue;
+    if (l.local.family === local.family) {
+      if (l.isWildcard || local.isUnspecified() || l.local.equals(local)) return true;
+    } else if (l.local.family === 6) {
+      // An existing dual-stack IPv6 wildcard covers every IPv4 address.
+      if (l.isWildcard && !l.ipv6Only) return true;
+    } else if (local.isUnspecified() && !ipv6Only) {
+      // A new dual-stack IPv6 wildcard would cover this IPv4 listener.
+      return true;
+    }
+  }
+  return false;
+}
