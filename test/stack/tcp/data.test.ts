@@ -6,7 +6,7 @@
 import test from 'ava';
 import { isTcpError } from '../../../stack/tcp/events';
 import { seqAdd } from '../../../stack/tcp/seq';
-import { ACK, FIN, bytes, established, finWait2, closeWait, flagsOf, type Harness } from './harness';
+import { ACK, FIN, SYN, bytes, established, finWait2, closeWait, flagsOf, type Harness } from './harness';
 
 function write(h: Harness, n: number, start = 0): void {
   const r = h.conn.send(bytes(n, start));
@@ -242,4 +242,42 @@ test('stats report what ss -ti shows', (t) => {
   t.is(s.mss, 1460);
   t.is(s.cwnd, 14600);
   t.is(s.rto, 200); // the handshake's 0 ms sample: the 200 ms floor
+});
+
+test('shutdown with queued data: FIN rides on the last data segment', (t) => {
+  const h = established();
+  write(h, 2000);
+  h.conn.shutdown();
+  const out = h.flush();
+  t.deepEqual(out.map((s) => [flagsOf(s), s.payload.length]), [['.', 1460], ['FP.', 540]]);
+  t.is(h.conn.state, 'FIN-WAIT-1');
+  h.send({ flags: ACK, ack: seqAdd(h.iss, 2002) });
+  t.is(h.conn.state, 'FIN-WAIT-2');
+});
+
+test('an unacknowledged FIN is retransmitted by the RTO', (t) => {
+  const h = established();
+  h.conn.shutdown();
+  t.deepEqual(h.flush().map(flagsOf), ['F.']);
+  const again = h.advance(200);
+  t.deepEqual(again.map((s) => [s.at, flagsOf(s.repr), s.repr.seq]), [[200, 'F.', seqAdd(h.iss, 1)]]);
+});
+
+test('data written in SYN-SENT goes out with the handshake ACK', (t) => {
+  const { synSent } = require('./harness') as typeof import('./harness');
+  const h = synSent();
+  t.is(h.conn.send(bytes(100)), 100);
+  t.deepEqual(h.flush(), []);
+  const out = h.send({ flags: SYN | ACK, seq: h.peerNxt, ack: seqAdd(h.iss, 1), options: { mss: 1460 } });
+  t.deepEqual(out.map((s) => [flagsOf(s), s.payload.length]), [['P.', 100]]);
+});
+
+test('peer FIN while reading is stopped is reported after the buffered data', (t) => {
+  const h = established();
+  h.conn.readStop();
+  h.send({ flags: FIN | ACK, payload: bytes(300) });
+  t.is(h.conn.state, 'CLOSE-WAIT');
+  t.deepEqual(h.kinds(), []);
+  h.conn.readStart();
+  t.deepEqual(h.kinds(), ['data', 'peer-fin']);
 });
