@@ -27,6 +27,11 @@ import { isSynchronized, peerHasClosed } from './state';
 import { deadlineOf, fireTimers } from './timers';
 
 export type { TcpEnvironment, TcpSegmentOut } from './host';
+export type { TcpEvent, TcpError, ConnectionErrorCode, ListenErrorCode, ConnectErrorCode, SendErrorCode } from './events';
+export { isTcpError } from './events';
+export { TcpConnection, type TcpConnectionStats } from './connection';
+export { TcpListener } from './listener';
+export type { TcpEngineOptions, TcpConnectionOptions, KeepAliveOptions } from './options';
 
 const log = debugFactory('usernet:tcp');
 
