@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ACK, activeEstablished, closeWait, closing, established, finWait1, finWait2, flagsOf, lastAck, synReceived, synSent, timeWait } from './harness';
+import { activeEstablished, closeWait, closing, established, finWait1, finWait2, lastAck, synReceived, synSent, timeWait } from './harness';
 
 test('fixtures reach their states', (t) => {
   t.is(synSent().conn.state, 'SYN-SENT');
@@ -12,5 +12,4 @@ test('fixtures reach their states', (t) => {
   t.is(lastAck().conn.state, 'LAST-ACK');
   t.is(closing().conn.state, 'CLOSING');
   t.is(timeWait().conn.state, 'TIME-WAIT');
-  t.is(flagsOf({ flags: ACK } as never), '.');
 });
