@@ -7,7 +7,7 @@
  */
 
 import debugFactory from 'debug';
-import type { IpAddress } from '../wire/address';
+import { IpAddress } from '../wire/address';
 import { TcpFlag, type TcpRepr } from '../wire/tcp';
 import type { ControlBlock } from './control-block';
 import { TcpConnection } from './connection';
@@ -265,6 +265,25 @@ export class TcpEngine implements TcpHost, ListenerTable {
     const backlog = Math.max(1, Math.min(65535, Math.floor(opts.backlog ?? this.options.backlog)));
     const connOpts = mergeConnectionOptions(this.options.connection, opts.connection);
     const l = new TcpListener(this, local, port, backlog, ipv6Only, connOpts);
+    this.listeners.add(l);
+    log('%s', l);
+    return l;
+  }
+
+  /**
+   * A passive OPEN for every destination of `family` — any address, any port — that no ordinary
+   * listener takes. This is how a stack that serves a network namespace (as slirp4netns or pasta
+   * do) terminates the connections the namespace opens to the outside world: the stack delivers
+   * TCP for foreign addresses on interfaces with `acceptAnyDestination`, and the accepted
+   * connection's `local`/`localPort` are the destination the namespace asked for, so the relay
+   * knows where to go. At most one per family.
+   */
+  intercept(family: 4 | 6, opts: ListenOptions = {}): TcpListener | TcpError<'EADDRINUSE'> {
+    for (const l of this.listeners) if (l.intercept && l.local.family === family) return tcpError('EADDRINUSE');
+    const any = IpAddress.parse(family === 4 ? '0.0.0.0' : '::')!;
+    const backlog = Math.max(1, Math.min(65535, Math.floor(opts.backlog ?? this.options.backlog)));
+    const connOpts = mergeConnectionOptions(this.options.connection, opts.connection);
+    const l = new TcpListener(this, any, 0, backlog, family === 6, connOpts, true);
     this.listeners.add(l);
     log('%s', l);
     return l;

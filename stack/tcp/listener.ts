@@ -29,6 +29,11 @@ export class TcpListener {
     /** For an IPv6 wildcard: refuse IPv4 peers (IPV6_V6ONLY). */
     readonly ipv6Only: boolean,
     readonly connectionOptions: TcpConnectionOptions,
+    /**
+     * An intercepting listener takes segments for *any* destination address and port of its
+     * family that no ordinary listener takes (see `TcpEngine.intercept`). Its `port` is 0.
+     */
+    readonly intercept = false,
   ) {}
 
   get isWildcard(): boolean {
@@ -43,30 +48,36 @@ export class TcpListener {
   }
 
   toString(): string {
-    return `LISTEN ${this.local}:${this.port}`;
+    return this.intercept ? `LISTEN IPv${this.local.family} any destination` : `LISTEN ${this.local}:${this.port}`;
   }
 }
 
 /**
  * The listener for a segment to (`dst`, `port`) from a peer of `family`: an exact address first,
- * then the family's wildcard, then a dual-stack IPv6 wildcard for IPv4 peers.
+ * then the family's wildcard, then a dual-stack IPv6 wildcard for IPv4 peers, and last an
+ * intercepting listener of the family.
  */
 export function findListener(listeners: Iterable<TcpListener>, dst: IpAddress, port: number, family: 4 | 6): TcpListener | undefined {
   let wildcard: TcpListener | undefined;
   let dual: TcpListener | undefined;
+  let intercept: TcpListener | undefined;
   for (const l of listeners) {
+    if (l.intercept) {
+      if (l.local.family === family) intercept = l;
+      continue;
+    }
     if (l.port !== port) continue;
     if (l.local.equals(dst)) return l;
     if (l.isWildcard && l.local.family === family) wildcard = l;
     else if (l.isWildcard && l.local.family === 6 && family === 4 && !l.ipv6Only) dual = l;
   }
-  return wildcard ?? dual;
+  return wildcard ?? dual ?? intercept;
 }
 
 /** True when a listener on (`local`, `port`) would overlap an existing one (a bind conflict). */
 export function listenerConflict(listeners: Iterable<TcpListener>, local: IpAddress, port: number, ipv6Only: boolean): boolean {
   for (const l of listeners) {
-    if (l.port !== port) continue;
+    if (l.intercept || l.port !== port) continue;
     if (l.local.family === local.family) {
       if (l.isWildcard || local.isUnspecified() || l.local.equals(local)) return true;
     } else if (l.local.family === 6) {
