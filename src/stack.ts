@@ -17,6 +17,7 @@ import type { UdpBinding, UdpHandler, UdpSend } from '../stack/udp';
 import { IpAddress } from '../stack/wire/address';
 import type { Scheduler } from '../drivers/scheduler';
 import { StackRuntime, realTimers } from './runtime';
+import { createNet, type NetModule } from './net';
 
 export interface StackOptions extends CoreOptions {
   /** Where time comes from: real timers by default, a `SimulatedClock` in tests. */
@@ -58,6 +59,13 @@ export class Stack {
     this.core = new CoreStack(core);
     this.runtime = new StackRuntime(this.core, scheduler ?? realTimers);
     this.runtime.afterFlush = () => this.settlePings();
+  }
+
+  private netModule: NetModule | undefined;
+
+  /** Node's `net` API on this stack's TCP (src/net), created on first use. */
+  get net(): NetModule {
+    return (this.netModule ??= createNet(this.runtime));
   }
 
   /** The TCP engine. After calling into it, call `wake()` so its output is sent. */

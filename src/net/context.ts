@@ -1,0 +1,114 @@
+/**
+ * What the net layer needs from a running stack (`NetRuntime`, implemented by `src/runtime.ts`),
+ * and the per-stack state every handle shares (`NetContext`): the router that hands TCP events to
+ * handles, and the count of referenced handles that keeps the process alive.
+ */
+
+import type { TcpEngine } from '../../stack/tcp/engine';
+import type { TcpEvent } from '../../stack/tcp/events';
+import { TcpEventRouter } from './dispatch';
+
+/** The runtime as the net layer sees it. */
+export interface NetRuntime {
+  /** The stack's TCP engine (sans-IO); user calls go straight to it. */
+  readonly tcp: TcpEngine;
+  /** Monotonic ms, the clock the runtime feeds the stack (passed to `connect`). */
+  now(): number;
+  /** Asks the runtime to poll and flush soon (a coalescing `setImmediate`), after user calls. */
+  kick(): void;
+  /** Registers the consumer of the engine's events, called after every input/poll/flush. */
+  onTcpEvents(listener: (events: TcpEvent[]) => void): void;
+  /** Optional: the runtime counts referenced handles itself (see `Liveness`). */
+  ref?(): void;
+  unref?(): void;
+}
+
+/**
+ * Keeps the process alive while referenced handles are open, the way libuv's referenced handles
+ * do: one real ref'd timer exists only while the count is above zero.
+ */
+export class Liveness {
+  private count = 0;
+  private keeper: NodeJS.Timeout | null = null;
+
+  ref(): void {
+    if (this.count++ === 0) this.keeper = setInterval(() => undefined, 1 << 30);
+  }
+
+  unref(): void {
+    if (this.count === 0) throw new Error('Liveness.unref without ref');
+    if (--this.count === 0 && this.keeper !== null) {
+      clearInterval(this.keeper);
+      this.keeper = null;
+    }
+  }
+
+  get referenced(): number {
+    return this.count;
+  }
+}
+
+/** One per stack: shared by its sockets and servers. */
+export class NetContext {
+  readonly router: TcpEventRouter;
+  private readonly liveness: Liveness | null;
+
+  constructor(readonly runtime: NetRuntime) {
+    this.router = new TcpEventRouter();
+    this.liveness = typeof runtime.ref === 'function' && typeof runtime.unref === 'function' ? null : new Liveness();
+    runtime.onTcpEvents((events) => this.router.dispatch(events));
+  }
+
+  get tcp(): TcpEngine {
+    return this.runtime.tcp;
+  }
+
+  /** A referenced handle opened (or was ref'd again). */
+  ref(): void {
+    if (this.liveness !== null) this.liveness.ref();
+    else this.runtime.ref!();
+  }
+
+  unref(): void {
+    if (this.liveness !== null) this.liveness.unref();
+    else this.runtime.unref!();
+  }
+}
+
+/** Tracks one handle's contribution to the count: open and referenced. */
+export class HandleRef {
+  private counted = false;
+  private wanted = true;
+  private open = true;
+
+  constructor(private readonly ctx: NetContext) {
+    this.update();
+  }
+
+  ref(): void {
+    this.wanted = true;
+    this.update();
+  }
+
+  unref(): void {
+    this.wanted = false;
+    this.update();
+  }
+
+  get hasRef(): boolean {
+    return this.wanted && this.open;
+  }
+
+  close(): void {
+    this.open = false;
+    this.update();
+  }
+
+  private update(): void {
+    const should = this.wanted && this.open;
+    if (should === this.counted) return;
+    this.counted = should;
+    if (should) this.ctx.ref();
+    else this.ctx.unref();
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * The one place TCP engine events reach the net layer: each event goes to the handle that owns
+ * its connection or listener, in the order the engine reported them. Connections nobody owns any
+ * more are ignored; an `accept` for a listener that was closed meanwhile is reset (as a kernel
+ * resets what sat in the accept queue of a closed listening socket).
+ */
+
+import debugFactory from 'debug';
+import type { TcpConnection } from '../../stack/tcp/connection';
+import type { TcpEvent } from '../../stack/tcp/events';
+import type { TcpListener } from '../../stack/tcp/listener';
+
+const log = debugFactory('usernet:net');
+
+/** A connection's owner (a `TcpHandle`). */
+export interface ConnectionSink {
+  deliver(ev: Exclude<TcpEvent, { kind: 'accept' }>): void;
+}
+
+/** A listener's owner (a `TcpListenHandle`). */
+export interface ListenerSink {
+  accept(conn: TcpConnection): void;
+}
+
+export class TcpEventRouter {
+  private readonly connections = new Map<TcpConnection, ConnectionSink>();
+  private readonly listeners = new Map<TcpListener, ListenerSink>();
+
+  addConnection(conn: TcpConnection, sink: ConnectionSink): void {
+    this.connections.set(conn, sink);
+  }
+
+  removeConnection(conn: TcpConnection): void {
+    this.connections.delete(conn);
+  }
+
+  addListener(l: TcpListener, sink: ListenerSink): void {
+    this.listeners.set(l, sink);
+  }
+
+  removeListener(l: TcpListener): void {
+    this.listeners.delete(l);
+  }
+
+  /** Connections with an owner (for tests and `ss`-like listings). */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Called by the runtime after each input/poll/flush with `engine.takeEvents()`. */
+  dispatch(events: readonly TcpEvent[]): void {
+    for (const ev of events) {
+      if (ev.kind === 'accept') {
+        const sink = this.listeners.get(ev.listener);
+        if (sink === undefined) {
+          log('accept for a closed listener: reset %s', ev.conn.toString());
+          ev.conn.abort();
+          continue;
+        }
+        sink.accept(ev.conn);
+        continue;
+      }
+      const sink = this.connections.get(ev.conn);
+      if (sink === undefined) continue;
+      if (ev.kind === 'closed') this.connections.delete(ev.conn);
+      sink.deliver(ev);
+    }
+  }
+}

@@ -1,0 +1,553 @@
+/**
+ * `Socket`: Node's `net.Socket` on a usernet handle. A `stream.Duplex` that mirrors how Node's
+ * `lib/net.js` sits on its libuv handle (STYLE.md, "The net layer"): data → `push`, `push` false →
+ * `readStop()` (the receive window closes), EOF → `push(null)`, `_final` → `shutdown` (our FIN),
+ * errors → `destroy(err)`; `'error'` comes before `'close'`, both asynchronous. Names, defaults
+ * and event order follow Node 20; the connect path (lookup, bind, connect) is in `connect.ts`.
+ */
+
+import { Duplex } from 'stream';
+import type { NetContext } from './context';
+import { lookupAndConnect, type ConnectOptions } from './connect';
+import {
+  ERR_FEATURE_UNAVAILABLE_ON_PLATFORM,
+  ERR_INVALID_HANDLE_TYPE,
+  ERR_SOCKET_CLOSED,
+  ERR_SOCKET_CLOSED_BEFORE_CONNECTION,
+  UV_EOF,
+  endedByPeerError,
+  errnoException,
+} from './errors';
+import type { SocketName, StreamHandle, WriteReq } from './handle';
+import { PipeHandle, connectPipe } from './ipc';
+import type { Server } from './server';
+import { TcpHandle } from './tcp-handle';
+import { normalizeArgs, timerDuration, validateFunction, validateString } from './validate';
+
+export interface SocketConstructorOptions {
+  allowHalfOpen?: boolean;
+  readable?: boolean;
+  writable?: boolean;
+  signal?: AbortSignal;
+  noDelay?: boolean;
+  keepAlive?: boolean;
+  keepAliveInitialDelay?: number;
+  highWaterMark?: number;
+  readableHighWaterMark?: number;
+  writableHighWaterMark?: number;
+  /** Internal (as in Node): the handle of an accepted connection. */
+  handle?: StreamHandle;
+  pauseOnCreate?: boolean;
+  manualStart?: boolean;
+  fd?: number;
+}
+
+type WriteCallback = (error?: Error | null) => void;
+type Chunk = { chunk: unknown; encoding: BufferEncoding };
+
+const kNormalized = Symbol('normalizedArgs');
+
+function noop(): void {}
+
+/** Bytes the transport may keep after the write callback: a copy (or a fresh buffer for strings). */
+function ownedBuffer(c: Chunk): Buffer {
+  if (typeof c.chunk === 'string') return Buffer.from(c.chunk, c.encoding);
+  return Buffer.from(c.chunk as Uint8Array); // copies
+}
+
+function byteLengthOf(c: Chunk): number {
+  return typeof c.chunk === 'string' ? Buffer.byteLength(c.chunk, c.encoding) : (c.chunk as Uint8Array).byteLength;
+}
+
+export class Socket extends Duplex {
+  /** The stack whose TCP this class connects on; set by each stack's `net` module. */
+  static netContext: NetContext | null = null;
+
+  connecting = false;
+  _hadError = false;
+  _handle: StreamHandle | null = null;
+  _parent: Socket | null = null;
+  _host: string | null = null;
+  _peername: SocketName | null = null;
+  _sockname: SocketName | null = null;
+  _pendingData: Chunk[] | null = null;
+  _pendingEncoding = '';
+  server: Server | null = null;
+  _server: Server | null = null;
+  /** Set by `setTimeout` (undefined until then, as in Node). */
+  timeout: number | undefined = undefined;
+  resetAndClosing = false;
+  /** Internal: Node's kSetNoDelay / kSetKeepAlive / kSetKeepAliveInitialDelay. */
+  _noDelay: boolean;
+  _keepAlive: boolean;
+  _keepAliveInitialDelay: number;
+  _bytesDispatched = 0;
+  private _bytesReadClosed = 0;
+  private _bytesWrittenClosed = 0;
+  private _timer: NodeJS.Timeout | null = null;
+  private _lastWriteQueueSize = 0;
+
+  constructor(options?: SocketConstructorOptions | number) {
+    if (typeof options === 'number') throw ERR_FEATURE_UNAVAILABLE_ON_PLATFORM('net.Socket({ fd }) on a usernet stack');
+    const o: SocketConstructorOptions & { emitClose?: boolean; autoDestroy?: boolean; decodeStrings?: boolean } = { ...options };
+    if (o.fd !== undefined) throw ERR_FEATURE_UNAVAILABLE_ON_PLATFORM('net.Socket({ fd }) on a usernet stack');
+    o.allowHalfOpen = Boolean(o.allowHalfOpen);
+    o.emitClose = false; // 'close' is emitted by the handle's close callback, with hadError
+    o.autoDestroy = true;
+    o.decodeStrings = false;
+    const { handle, pauseOnCreate, manualStart, noDelay, keepAlive, keepAliveInitialDelay, signal, ...duplexOptions } = o;
+    super(duplexOptions);
+    this._noDelay = Boolean(noDelay);
+    this._keepAlive = Boolean(keepAlive);
+    this._keepAliveInitialDelay = ~~((keepAliveInitialDelay ?? 0) / 1000);
+    if (handle !== undefined) this._handle = handle;
+    this.on('end', onReadableStreamEnd);
+    this.initHandle();
+    if (this._handle !== null && o.readable !== false) {
+      if (pauseOnCreate) {
+        this._handle.reading = false;
+        this._handle.readStop();
+        (this as { readableFlowing: boolean | null }).readableFlowing = false;
+      } else if (!manualStart) {
+        this.read(0);
+      }
+    }
+    if (signal !== undefined) this.addSignal(signal);
+  }
+
+  /** Node's `initSocketHandle`: route the handle's reads here. */
+  initHandle(): void {
+    (this as unknown as { _undestroy(): void })._undestroy();
+    this._sockname = null;
+    if (this._handle !== null) this._handle.onread = (nread, buf) => this.onHandleRead(nread, buf);
+  }
+
+  private addSignal(signal: AbortSignal): void {
+    const abort = (): void => {
+      this.destroy(Object.assign(new Error('The operation was aborted', { cause: signal.reason }), { name: 'AbortError', code: 'ABORT_ERR' }));
+    };
+    if (signal.aborted) {
+      process.nextTick(abort);
+    } else {
+      signal.addEventListener('abort', abort, { once: true });
+      this.once('close', () => signal.removeEventListener('abort', abort));
+    }
+  }
+
+  // ------------------------------------------------------------------ reading
+
+  /** lib/net.js `onStreamRead` (stream_base_commons): the one place handle reads become stream calls. */
+  private onHandleRead(nread: number, buf: Buffer | undefined): void {
+    const handle = this._handle;
+    if (handle === null) return;
+    this._unrefTimer();
+    if (nread > 0 && !this.destroyed) {
+      if (!this.push(buf) && handle.reading) {
+        const err = handle.readStop();
+        if (err) this.destroy(errnoException(err, 'read'));
+      }
+      return;
+    }
+    if (nread === 0) return;
+    if (nread !== UV_EOF) {
+      this.destroy(errnoException(nread, 'read'));
+      return;
+    }
+    this.push(null);
+    this.read(0);
+  }
+
+  override _read(n: number): void {
+    if (this.connecting || this._handle === null) {
+      this.once('connect', () => this._read(n));
+    } else if (!this._handle.reading) {
+      const err = this._handle.readStart();
+      if (err) this.destroy(errnoException(err, 'read'));
+    }
+  }
+
+  // ------------------------------------------------------------------ writing
+
+  override _write(chunk: unknown, encoding: BufferEncoding, cb: WriteCallback): void {
+    this.writeGeneric([{ chunk, encoding }], cb);
+  }
+
+  override _writev(chunks: Chunk[], cb: WriteCallback): void {
+    this.writeGeneric(chunks, cb);
+  }
+
+  private writeGeneric(data: Chunk[], cb: WriteCallback): void {
+    if (this.connecting) {
+      this._pendingData = data;
+      this._pendingEncoding = data.length === 1 ? data[0]!.encoding : '';
+      const onClose = (): void => cb(ERR_SOCKET_CLOSED_BEFORE_CONNECTION());
+      this.once('connect', () => {
+        this.off('close', onClose);
+        this.writeGeneric(data, cb);
+      });
+      this.once('close', onClose);
+      return;
+    }
+    this._pendingData = null;
+    this._pendingEncoding = '';
+    const handle = this._handle;
+    if (handle === null) {
+      cb(ERR_SOCKET_CLOSED());
+      return;
+    }
+    this._unrefTimer();
+    const bufs = data.map(ownedBuffer);
+    let bytes = 0;
+    for (const b of bufs) bytes += b.byteLength;
+    const req: WriteReq = {
+      async: false,
+      oncomplete: (status) => {
+        if (status < 0) {
+          cb(errnoException(status, 'write'));
+          return;
+        }
+        this._unrefTimer();
+        this._lastWriteQueueSize = 0;
+        cb(null);
+      },
+    };
+    const err = handle.writev(req, bufs);
+    if (err !== 0) {
+      cb(errnoException(err, 'write'));
+      return;
+    }
+    this._bytesDispatched += bytes;
+    if (!req.async) cb(null);
+    else this._lastWriteQueueSize = bytes;
+  }
+
+  override _final(cb: (error?: Error | null) => void): void {
+    if (this.pending) {
+      this.once('connect', () => this._final(cb));
+      return;
+    }
+    const handle = this._handle;
+    if (handle === null) {
+      cb();
+      return;
+    }
+    const err = handle.shutdown({ oncomplete: () => cb() });
+    if (err === 1 || err === -107 /* ENOTCONN */) cb();
+    else if (err !== 0) cb(errnoException(err, 'shutdown'));
+  }
+
+  override end(cb?: () => void): this;
+  override end(chunk: unknown, cb?: () => void): this;
+  override end(chunk: unknown, encoding: BufferEncoding, cb?: () => void): this;
+  override end(...args: unknown[]): this {
+    (Duplex.prototype.end as (...a: unknown[]) => unknown).apply(this, args);
+    return this;
+  }
+
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once('finish', () => this.destroy());
+  }
+
+  // ------------------------------------------------------------------ closing
+
+  override _destroy(exception: Error | null, cb: (error: Error | null) => void): void {
+    this.connecting = false;
+    for (let s: Socket | null = this; s !== null; s = s._parent) s.clearTimer();
+    const handle = this._handle;
+    if (handle !== null) {
+      const isException = exception !== null;
+      this._bytesReadClosed = handle.bytesRead;
+      this._bytesWrittenClosed = handle.bytesWritten;
+      if (this.resetAndClosing && handle.reset !== undefined) {
+        this.resetAndClosing = false;
+        const err = handle.reset(() => this.emit('close', isException));
+        if (err) this.emit('error', errnoException(err, 'reset'));
+      } else {
+        handle.close(() => this.emit('close', isException));
+      }
+      handle.onread = noop;
+      this._handle = null;
+      this._sockname = null;
+      cb(exception);
+    } else {
+      cb(exception);
+      process.nextTick(() => this.emit('close'));
+    }
+    const server = this._server;
+    if (server !== null) {
+      server._connections--;
+      server._emitCloseIfDrained();
+    }
+  }
+
+  /** Sends RST instead of FIN (SO_LINGER 0), then destroys the socket. */
+  resetAndDestroy(): this {
+    if (this._handle !== null) {
+      if (this._handle.reset === undefined) throw ERR_INVALID_HANDLE_TYPE();
+      if (this.connecting) this.once('connect', () => this._reset());
+      else this._reset();
+    } else {
+      this.destroy(ERR_SOCKET_CLOSED());
+    }
+    return this;
+  }
+
+  _reset(): this {
+    this.resetAndClosing = true;
+    return this.destroy();
+  }
+
+  // ------------------------------------------------------------------ connecting
+
+  connect(options: ConnectOptions, connectionListener?: () => void): this;
+  connect(port: number, host?: string, connectionListener?: () => void): this;
+  connect(port: number, connectionListener?: () => void): this;
+  connect(path: string, connectionListener?: () => void): this;
+  connect(...args: unknown[]): this {
+    const first = args[0] as { [kNormalized]?: true; options: Record<string, unknown>; cb: (() => void) | null } | undefined;
+    const { options, cb } = first !== undefined && first !== null && typeof first === 'object' && first[kNormalized] === true ? first : normalizeArgs(args);
+    if (cb !== null) this.once('connect', cb as () => void);
+    if (Object.prototype.hasOwnProperty.call(this, 'write')) delete (this as { write?: unknown }).write;
+    if (this.destroyed) {
+      this._handle = null;
+      this._peername = null;
+      this._sockname = null;
+      (this as unknown as { _undestroy(): void })._undestroy();
+    }
+    const path = options.path;
+    const pipe = path !== undefined && path !== null && path !== '';
+    if (this._handle === null) {
+      this._handle = pipe ? new PipeHandle() : new TcpHandle(this.context());
+      this.initHandle();
+    }
+    this._unrefTimer();
+    this.connecting = true;
+    if (pipe) {
+      validateString(path, 'options.path');
+      connectPipe(this, path);
+    } else {
+      lookupAndConnect(this, options as ConnectOptions);
+    }
+    return this;
+  }
+
+  /** Marks normalized arguments so `connect` does not normalize them twice (Node's normalizedArgsSymbol). */
+  static normalized(args: readonly unknown[]): unknown {
+    return { ...normalizeArgs(args), [kNormalized]: true };
+  }
+
+  private context(): NetContext {
+    const ctx = (this.constructor as typeof Socket).netContext;
+    if (ctx === null) throw new Error('this Socket class is not bound to a usernet stack; use stack.net.Socket');
+    return ctx;
+  }
+
+  /** Called by the connect path once the handle reports the connection (Node's `afterConnect`). */
+  _afterConnect(): void {
+    this.connecting = false;
+    this._sockname = null;
+    this._unrefTimer();
+    const handle = this._handle!;
+    if (this._noDelay && handle.setNoDelay) handle.setNoDelay(true);
+    if (this._keepAlive && handle.setKeepAlive) handle.setKeepAlive(true, this._keepAliveInitialDelay);
+    this.emit('connect');
+    this.emit('ready');
+    if (!this.isPaused()) this.read(0);
+  }
+
+  // ------------------------------------------------------------------ options
+
+  setNoDelay(enable?: boolean): this {
+    const on = Boolean(enable === undefined ? true : enable);
+    if (this._handle === null) {
+      this._noDelay = on;
+      return this;
+    }
+    if (this._handle.setNoDelay && on !== this._noDelay) {
+      this._noDelay = on;
+      this._handle.setNoDelay(on);
+    }
+    return this;
+  }
+
+  setKeepAlive(enable?: boolean, initialDelayMsecs?: number): this {
+    const on = Boolean(enable);
+    const initialDelay = ~~((initialDelayMsecs ?? 0) / 1000);
+    if (this._handle === null) {
+      this._keepAlive = on;
+      this._keepAliveInitialDelay = initialDelay;
+      return this;
+    }
+    if (!this._handle.setKeepAlive) return this;
+    if (on !== this._keepAlive || (on && this._keepAliveInitialDelay !== initialDelay)) {
+      this._keepAlive = on;
+      this._keepAliveInitialDelay = initialDelay;
+      this._handle.setKeepAlive(on, initialDelay);
+    }
+    return this;
+  }
+
+  setTimeout(msecs: number, callback?: () => void): this {
+    if (this.destroyed) return this;
+    this.timeout = msecs;
+    const ms = timerDuration(msecs, 'msecs');
+    this.clearTimer();
+    if (ms === 0) {
+      if (callback !== undefined) {
+        validateFunction(callback, 'callback');
+        this.removeListener('timeout', callback);
+      }
+    } else {
+      this._timer = setTimeout(() => this._onTimeout(), ms);
+      this._timer.unref();
+      if (callback !== undefined) {
+        validateFunction(callback, 'callback');
+        this.once('timeout', callback);
+      }
+    }
+    return this;
+  }
+
+  private clearTimer(): void {
+    if (this._timer !== null) clearTimeout(this._timer);
+    this._timer = null;
+  }
+
+  _onTimeout(): void {
+    const handle = this._handle;
+    const last = this._lastWriteQueueSize;
+    if (last > 0 && handle !== null) {
+      // Writes still draining count as activity (Node: compare the write queue size).
+      const now = handle.writeQueueSize;
+      if (last !== now) {
+        this._lastWriteQueueSize = now;
+        this._unrefTimer();
+        return;
+      }
+    }
+    this.emit('timeout');
+  }
+
+  /** Activity: restarts the idle timers of this socket and its parents. */
+  _unrefTimer(): void {
+    for (let s: Socket | null = this; s !== null; s = s._parent) s._timer?.refresh();
+  }
+
+  ref(): this {
+    if (this._handle === null) {
+      this.once('connect', () => this.ref());
+      return this;
+    }
+    this._handle.ref();
+    return this;
+  }
+
+  unref(): this {
+    if (this._handle === null) {
+      this.once('connect', () => this.unref());
+      return this;
+    }
+    this._handle.unref();
+    return this;
+  }
+
+  // ------------------------------------------------------------------ names and counters
+
+  _getpeername(): SocketName {
+    if (this._handle === null || this.connecting) return this._peername ?? {};
+    if (this._peername === null) {
+      const out: SocketName = {};
+      if (this._handle.getpeername(out) !== 0) return out;
+      this._peername = out;
+    }
+    return this._peername;
+  }
+
+  _getsockname(): SocketName {
+    if (this._handle === null) return {};
+    if (this._sockname === null) {
+      const out: SocketName = {};
+      if (this._handle.getsockname(out) !== 0) return out;
+      this._sockname = out;
+    }
+    return this._sockname;
+  }
+
+  address(): SocketName {
+    return this._getsockname();
+  }
+
+  get remoteAddress(): string | undefined {
+    return this._getpeername().address;
+  }
+
+  get remoteFamily(): string | undefined {
+    return this._getpeername().family;
+  }
+
+  get remotePort(): number | undefined {
+    return this._getpeername().port;
+  }
+
+  get localAddress(): string | undefined {
+    return this._getsockname().address;
+  }
+
+  get localPort(): number | undefined {
+    return this._getsockname().port;
+  }
+
+  get localFamily(): string | undefined {
+    return this._getsockname().family;
+  }
+
+  get pending(): boolean {
+    return this._handle === null || this.connecting;
+  }
+
+  get readyState(): 'opening' | 'open' | 'readOnly' | 'writeOnly' | 'closed' {
+    if (this.connecting) return 'opening';
+    if (this.readable && this.writable) return 'open';
+    if (this.readable && !this.writable) return 'readOnly';
+    if (!this.readable && this.writable) return 'writeOnly';
+    return 'closed';
+  }
+
+  get bufferSize(): number | undefined {
+    return this._handle !== null ? this.writableLength : undefined;
+  }
+
+  get bytesRead(): number {
+    return this._handle !== null ? this._handle.bytesRead : this._bytesReadClosed;
+  }
+
+  get bytesWritten(): number | undefined {
+    let bytes = this._bytesDispatched;
+    const state = (this as unknown as { writableBuffer?: Chunk[] }).writableBuffer;
+    if (state === undefined) return undefined;
+    for (const el of state) bytes += byteLengthOf(el);
+    if (this._pendingData !== null) for (const el of this._pendingData) bytes += byteLengthOf(el);
+    return bytes;
+  }
+
+  /** Bytes written before the handle closed, kept for `bytesWritten` after close. */
+  get _closedBytesWritten(): number {
+    return this._bytesWrittenClosed;
+  }
+}
+
+/** With `allowHalfOpen: false` the peer's FIN ends our side too; later writes fail with EPIPE. */
+function onReadableStreamEnd(this: Socket): void {
+  if (!this.allowHalfOpen) (this as { write: unknown }).write = writeAfterFIN;
+}
+
+function writeAfterFIN(this: Socket, chunk: unknown, encoding?: BufferEncoding | WriteCallback, cb?: WriteCallback): boolean {
+  if (!this.writableEnded) return (Duplex.prototype.write as (...a: unknown[]) => boolean).call(this, chunk, encoding, cb);
+  const callback = typeof encoding === 'function' ? encoding : cb;
+  const er = endedByPeerError();
+  if (typeof callback === 'function') process.nextTick(callback, er);
+  this.destroy(er);
+  return false;
+}
