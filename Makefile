@@ -41,3 +41,10 @@ test: $(TAP_ADDON)
 .PHONY: bench-tap
 bench-tap: $(TAP_ADDON)
 	npx ts-node test/bench/tap-bench.ts
+
+# --- Fuzzing and simulation sweeps (test/fuzz, test/sim/sweep*, src/sim) ---
+# make fuzz [SECONDS=60 | ITERATIONS=N] [SEED=N] [TARGET=all|parsers|stack|<parser>]
+# make soak SEEDS=N [FROM=1]: N seeds of the simulation scenarios; failing seeds print their replay.
+.PHONY: fuzz soak
+fuzz: $(NODE_MODULES)
+	npx ts-node -T test/fuzz/run.ts --target $(or $(TARGET),all) $(if $(SEED),--seed $(SEED)) $(if $(ITERATIONS),--iterations $(ITERATIONS)) $(if $(SECONDS),--seconds $(SECONDS))

@@ -65,7 +65,7 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
  * `expect(first)` (the repr itself unless emission is documented to normalise it), and emitting
  * that again gives the same bytes.
  */
-function roundTrip<R>(target: string, input: Uint8Array, first: R, emit: (r: R) => Uint8Array, parse: (b: Uint8Array) => R | Drop, expect: (r: R) => unknown = (r) => r): void {
+export function roundTrip<R>(target: string, input: Uint8Array, first: R, emit: (r: R) => Uint8Array, parse: (b: Uint8Array) => R | Drop, expect: (r: R) => unknown = (r) => r): void {
   const e1 = emit(first);
   const second = parse(e1);
   if (isDrop(second)) throw new FuzzFailure(target, `re-emitted repr does not parse: ${second.reason}`, input);
@@ -75,7 +75,7 @@ function roundTrip<R>(target: string, input: Uint8Array, first: R, emit: (r: R) 
   if (!bytesEqual(e1, e2)) throw new FuzzFailure(target, 'emit is not a fixpoint after one round', input);
 }
 
-function guard(target: string, input: Uint8Array, body: () => unknown): 'repr' | Drop {
+export function guard(target: string, input: Uint8Array, body: () => unknown): 'repr' | Drop {
   let r: unknown;
   try {
     r = body();
@@ -116,9 +116,8 @@ function ipPacket(frame: Uint8Array): Uint8Array {
 function emittedTcp(r: TcpRepr): TcpRepr {
   if (r.options.sack === undefined) return r;
   const n = tcpSackBlocksEmitted(r.options);
-  const options = { ...r.options, sack: r.options.sack.slice(0, n) };
-  if (n === 0) delete options.sack;
-  return { ...r, options };
+  const { sack, ...rest } = r.options;
+  return { ...r, options: n === 0 ? rest : { ...rest, sack: sack.slice(0, n) } };
 }
 
 export const PARSER_TARGETS: readonly ParserTarget[] = [
