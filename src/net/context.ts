@@ -75,13 +75,26 @@ export class NetContext {
   }
 }
 
-/** Tracks one handle's contribution to the count: open and referenced. */
+/**
+ * Tracks one handle's contribution to the count: active and referenced. As with libuv, a handle
+ * that is not active yet (a socket before `connect`) does not keep the process alive.
+ */
 export class HandleRef {
   private counted = false;
   private wanted = true;
-  private open = true;
+  private open: boolean;
 
-  constructor(private readonly ctx: NetContext) {
+  constructor(
+    private readonly ctx: NetContext,
+    active = true,
+  ) {
+    this.open = active;
+    this.update();
+  }
+
+  /** The handle became active (connecting, or listening). */
+  activate(): void {
+    this.open = true;
     this.update();
   }
 
@@ -96,10 +109,12 @@ export class HandleRef {
   }
 
   get hasRef(): boolean {
-    return this.wanted && this.open;
+    return this.wanted;
   }
 
+  /** The handle closed; it never counts again. */
   close(): void {
+    this.wanted = false;
     this.open = false;
     this.update();
   }

@@ -66,7 +66,7 @@ export class TcpHandle implements StreamHandle, ConnectionSink {
     conn: TcpConnection | null = null,
   ) {
     this.conn = conn;
-    this.refs = new HandleRef(ctx);
+    this.refs = new HandleRef(ctx, conn !== null);
     if (conn !== null) ctx.router.addConnection(conn, this);
   }
 
@@ -250,8 +250,9 @@ export class TcpHandle implements StreamHandle, ConnectionSink {
     const err = this.conn?.shutdown();
     this.ctx.runtime.kick();
     const status = err === undefined ? 0 : uvErrno('ENOTCONN');
-    // libuv completes a shutdown on a later loop iteration.
-    setImmediate(() => req.oncomplete(status));
+    // The FIN is queued behind every written byte now; the request completes on the next tick
+    // (libuv: as soon as its write queue is empty, before timers and immediates that follow).
+    process.nextTick(() => req.oncomplete(status));
   }
 
   // ------------------------------------------------------------------ closing
@@ -310,6 +311,7 @@ export class TcpHandle implements StreamHandle, ConnectionSink {
     if (isTcpError(conn)) return uvErrno(conn.error);
     this.conn = conn;
     this.connectReq = req;
+    this.refs.activate();
     this.ctx.router.addConnection(conn, this);
     if (!this.reading) conn.readStop();
     if (this.noDelay) conn.setNoDelay(true);
