@@ -5,6 +5,7 @@
  */
 
 import { CommandIo, runDecode } from './decode';
+import { runScriptCommand } from './script';
 
 interface Command {
   summary: string;
@@ -13,6 +14,7 @@ interface Command {
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   decode: { summary: 'print the frames of a pcap/pcapng capture (tcpdump-like, or --json)', run: runDecode },
+  script: { summary: 'run a TCP script in packetdrill syntax against usernet (exit 0 when it passes)', run: runScriptCommand },
 };
 
 export function usage(): string {
