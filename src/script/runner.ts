@@ -202,6 +202,8 @@ export class ScriptRunner {
   run(script: Script): ScriptOutcome {
     try {
       for (const ev of script.events) this.runEvent(ev);
+      // A blocking call still waiting gets until its return time (and no later).
+      if (this.pending !== undefined) this.advance(this.pending.endUs + this.pending.tolUs, true, false);
       if (this.pending !== undefined) {
         throw new ScriptFailure(this.pending.event.line, `blocking ${this.pending.call.name}() has not returned when the script ends`);
       }

@@ -305,7 +305,7 @@ export class SocketTable {
     const cs = s.state;
     if (cs === undefined) return fail('ENOTCONN');
     const attempt = (): SyscallOutcome | undefined => {
-      if (cs.chunks.length === 0 && !cs.dead) {
+      if (cs.chunks.length === 0 && !cs.dead && (cs.conn.receiveQueued > 0 || cs.conn.peerFinPending)) {
         // Take what the engine holds; the window it advertises reopens by as much.
         cs.conn.readStart();
         this.host.collect();
