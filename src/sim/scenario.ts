@@ -27,6 +27,7 @@ import { deriveSeed } from '../../drivers/prng';
 import { IpAddress } from '../../stack/wire/address';
 import { isTcpError, type TcpEvent } from '../../stack/tcp/events';
 import type { TcpConnection } from '../../stack/tcp/connection';
+import { DEFAULT_CONNECTION_OPTIONS } from '../../stack/tcp/options';
 import { Flow, type FlowOutcome } from './flow';
 
 export interface FlowSpec {
@@ -103,7 +104,7 @@ export function runScenario(o: ScenarioOptions): ScenarioResult {
   const violation = (text: string): void => void (violations.length < 50 && violations.push(text));
   const clock = new SimulatedClock();
   const sw = new MemorySwitch(count, { scheduler: clock, latencyMs: o.latencyMs ?? 1 });
-  const connection = o.bufferSize === undefined ? undefined : { sendBufferSize: o.bufferSize, receiveBufferSize: o.bufferSize };
+  const connection = o.bufferSize === undefined ? undefined : { ...DEFAULT_CONNECTION_OPTIONS, sendBufferSize: o.bufferSize, receiveBufferSize: o.bufferSize };
   const stacks: Stack[] = [];
   const links: ImpairedLink[] = [];
   for (let i = 0; i < count; i++) {
