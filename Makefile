@@ -50,3 +50,8 @@ fuzz: $(NODE_MODULES)
 	npx ts-node -T test/fuzz/run.ts --target $(or $(TARGET),all) $(if $(SEED),--seed $(SEED)) $(if $(ITERATIONS),--iterations $(ITERATIONS)) $(if $(SECONDS),--seconds $(SECONDS))
 soak: $(NODE_MODULES)
 	npx ts-node -T test/sim/sweep-soak.ts --seeds $(or $(SEEDS),100) --from $(or $(FROM),1) --uni $(or $(UNI),0) $(if $(SEED),--seed $(SEED))
+
+# --- TCP scripts in packetdrill syntax (src/script, test/scripts) ---
+.PHONY: script
+script: build
+	node dist/src/cli/main.js script $(FILE)

@@ -374,13 +374,23 @@ class Parser {
     if (t.kind === 'punct' && t.text === '{') {
       const fields: Array<{ name: string; value: Expr }> = [];
       while (!this.isPunct('}')) {
-        const f = this.next('a field name');
-        if (f.kind === 'ellipsis') {
-          fields.push({ name: '...', value: { kind: 'ellipsis' } });
+        const named = this.peek()?.kind === 'word' && (this.isPunct('=', 1) || this.isPunct('(', 1));
+        if (!named) {
+          // A positional member, as in an iovec {..., 10}.
+          const value = this.expr();
+          fields.push({ name: value.kind === 'ellipsis' ? '...' : `#${fields.length}`, value });
         } else {
-          if (f.kind !== 'word') throw new ParseError(f.line, `expected a field name, found '${f.text}'`);
-          this.expectPunct('=', `after ${f.text}`);
-          fields.push({ name: f.text, value: this.expr() });
+          const f = this.next('a field name');
+          let name = f.text;
+          if (this.isPunct('(')) {
+            // msghdr fields carry a size: msg_iov(1)=[…], msg_name(...)=…
+            this.i++;
+            const args = this.isPunct(')') ? [] : this.exprList(')');
+            this.expectPunct(')', `closing ${f.text}(`);
+            name = `${f.text}(${args.map((a) => (a.kind === 'int' ? String(a.value) : '...')).join(',')})`;
+          }
+          this.expectPunct('=', `after ${name}`);
+          fields.push({ name, value: this.expr() });
         }
         if (this.isPunct(',')) this.i++;
         else break;
