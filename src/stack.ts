@@ -165,6 +165,7 @@ export class Stack {
 
   /** Closes drivers, clears timers, fails waiting pings; the process may exit afterwards. */
   async close(): Promise<void> {
+    this.netModule?.context.close();
     for (const p of this.pings.values()) {
       p.timer.cancel();
       p.reject(new Error('stack closed'));

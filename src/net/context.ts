@@ -36,7 +36,7 @@ export class Liveness {
   }
 
   unref(): void {
-    if (this.count === 0) throw new Error('Liveness.unref without ref');
+    if (this.count === 0) return; // after release()
     if (--this.count === 0 && this.keeper !== null) {
       clearInterval(this.keeper);
       this.keeper = null;
@@ -45,6 +45,13 @@ export class Liveness {
 
   get referenced(): number {
     return this.count;
+  }
+
+  /** Drops every reference at once (the stack closed); later calls are ignored. */
+  release(): void {
+    this.count = 0;
+    if (this.keeper !== null) clearInterval(this.keeper);
+    this.keeper = null;
   }
 }
 
@@ -63,13 +70,24 @@ export class NetContext {
     return this.runtime.tcp;
   }
 
+  private closed = false;
+
+  /** The stack closed: its handles no longer keep the process alive. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.liveness?.release();
+  }
+
   /** A referenced handle opened (or was ref'd again). */
   ref(): void {
+    if (this.closed) return;
     if (this.liveness !== null) this.liveness.ref();
     else this.runtime.ref!();
   }
 
   unref(): void {
+    if (this.closed) return;
     if (this.liveness !== null) this.liveness.unref();
     else this.runtime.unref!();
   }
