@@ -16,9 +16,10 @@ import {
   uvExceptionWithHostPort,
 } from '../../src/net/errors';
 import { validatePort } from '../../src/net/validate';
+import { asNodeNet } from './helpers';
 
 const stack = new Stack();
-const net = stack.net;
+const net = asNodeNet(stack.net);
 test.after.always(() => stack.close());
 
 interface Caught {
@@ -38,13 +39,13 @@ function caught(fn: () => unknown): Caught | 'no error' {
   }
 }
 
-type AnyNet = typeof hostNet | typeof net;
+type AnyNet = typeof hostNet;
 
 const cases: Array<[string, (n: AnyNet) => unknown]> = [
   ['connect port boolean', (n) => n.connect({ port: true as unknown as number })],
   ['connect port too big', (n) => n.connect({ port: 70000 })],
   ['connect port negative', (n) => n.connect({ port: -1 })],
-  ['connect port blank string', (n) => n.connect({ port: ' ' })],
+  ['connect port blank string', (n) => n.connect({ port: ' ' as unknown as number })],
   ['connect port fractional', (n) => n.connect({ port: 80.5 })],
   ['connect port object', (n) => n.connect({ port: {} as unknown as number })],
   ['connect bad localAddress', (n) => n.connect({ port: 80, host: '127.0.0.1', localAddress: 'nope' })],

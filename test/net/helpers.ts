@@ -57,6 +57,11 @@ export function twoStacks(): Topology {
 
 export const topologies = [loopback, twoStacks];
 
+/** Our module typed as Node's: the tests run one scenario body against both. */
+export function asNodeNet(n: NetModule): typeof hostNet {
+  return n as unknown as typeof hostNet;
+}
+
 /** Resolves with the port once `server` listens. */
 export async function listening(server: { listen(...a: unknown[]): unknown; once(ev: string, fn: () => void): unknown; address(): unknown }, ...args: unknown[]): Promise<number> {
   server.listen(...(args.length > 0 ? args : [0]));

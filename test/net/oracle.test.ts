@@ -7,7 +7,7 @@
 import test from 'ava';
 import * as hostNet from 'net';
 import type { Socket as HostSocket } from 'net';
-import { type Topology, loopback, recordEvents, twoStacks } from './helpers';
+import { type Topology, asNodeNet, loopback, recordEvents, twoStacks } from './helpers';
 
 type AnyNet = Pick<typeof hostNet, 'createServer' | 'connect'>;
 type Scenario = (serverNet: AnyNet, clientNet: AnyNet, host: string) => Promise<string[]>;
@@ -155,7 +155,7 @@ for (const [name, scenario] of Object.entries(scenarios)) {
     for (const make of [loopback, twoStacks]) {
       const [topo, net] = usernet(make);
       try {
-        const actual = sides(await scenario(net.serverNet, net.clientNet, net.serverHost));
+        const actual = sides(await scenario(asNodeNet(net.serverNet), asNodeNet(net.clientNet), net.serverHost));
         t.deepEqual(actual, expected, topo);
       } finally {
         await net.close();
@@ -168,13 +168,13 @@ test('same events as Node: connection refused', async (t) => {
   const expected = await refused(hostNet, '127.0.0.1');
   const topo = loopback();
   try {
-    t.deepEqual(await refused(topo.clientNet, '127.0.0.1'), expected);
+    t.deepEqual(await refused(asNodeNet(topo.clientNet), '127.0.0.1'), expected);
   } finally {
     await topo.close();
   }
   const two = twoStacks();
   try {
-    const actual = await refused(two.clientNet, '10.0.0.1');
+    const actual = await refused(asNodeNet(two.clientNet), '10.0.0.1');
     t.deepEqual(actual, expected.map((l) => l.replaceAll('127.0.0.1', '10.0.0.1')));
   } finally {
     await two.close();
@@ -195,7 +195,7 @@ test('same events as Node: lookup of localhost', async (t) => {
   };
   const topo = loopback();
   try {
-    t.deepEqual(await run(topo.clientNet), await run(hostNet));
+    t.deepEqual(await run(asNodeNet(topo.clientNet)), await run(hostNet));
   } finally {
     await topo.close();
   }
