@@ -6,7 +6,8 @@
  *
  * - every byte is delivered exactly once and in order, or the flow fails with an error a lossy
  *   path explains (ETIMEDOUT, or EHOSTUNREACH when neighbour discovery itself was lost), and
- *   never fails on a clean link;
+ *   never fails on a loss-free link; on a clean link (no loss, reordering, duplication or
+ *   jitter) nothing is ever retransmitted;
  * - both ends of every flow reach their final state: each gets one `closed`, no event after it,
  *   and TIME-WAIT ends with no control block left;
  * - no leaks: no TCP timer armed, reassembly empty, nothing left in send or receive buffers;
@@ -193,8 +194,12 @@ export function runScenario(o: ScenarioOptions): ScenarioResult {
 function checkFlows(flows: Flow[], o: ScenarioOptions, violation: (t: string) => void): void {
   const im = o.impair ?? {};
   const lossy = (im.loss ?? 0) > 0 || (im.corrupt ?? 0) > 0 || (im.rate ?? Infinity) < Infinity;
+  const clean = !lossy && !((im.reorder ?? 0) > 0 || (im.duplicate ?? 0) > 0 || (im.jitter ?? 0) > 0);
   for (const f of flows) {
     const errors = [...f.client.errors, ...f.server.errors];
+    // On a link that loses, reorders and duplicates nothing, a retransmission is a bug.
+    const retransmits = (f.client.conn?.stats().retransmits ?? 0) + (f.server.conn?.stats().retransmits ?? 0);
+    if (clean && retransmits > 0) violation(`${f.name}: ${retransmits} retransmissions on a clean link`);
     if (f.outcome === 'complete') {
       if (f.client.in.read !== f.client.in.total || f.server.in.read !== f.server.in.total) violation(`${f.name}: closed with bytes missing`);
     } else if (f.outcome === 'unfinished') {

@@ -6,14 +6,15 @@
  */
 
 import type { Prng } from '../../drivers/prng';
-import { IpProtocol } from '../../stack/wire/ip-protocol';
+import { EtherType, IpProtocol } from '../../stack/wire/ip-protocol';
 import { fixChecksums, layoutOf } from './layout';
 
 /** Longest input a mutation may produce: a jumbo-ish frame, enough to cross every 16-bit length. */
 export const MAX_MUTANT_BYTES = 9000;
 
 const INTERESTING_8 = [0, 1, 2, 4, 5, 6, 8, 0x0f, 0x10, 0x3f, 0x40, 0x7f, 0x80, 0xfe, 0xff];
-const INTERESTING_16 = [0, 1, 7, 8, 20, 39, 40, 41, 60, 0x5ff, 0x600, 0x7fff, 0x8000, 0xfff7, 0xfffe, 0xffff];
+const INTERESTING_16 = [0, 1, 7, 8, 20, 39, 40, 41, 60, 0x5ff, 0x600, 0x7fff, 0x8000, 0xfff7, 0xfffe, 0xffff,
+  ...Object.values(EtherType)];
 const INTERESTING_32 = [0, 1, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
 
 export function pick<T>(rng: Prng, xs: readonly T[]): T {
@@ -113,10 +114,11 @@ function lieAboutIpLength(f: Uint8Array, delta: number): Uint8Array {
 
 export type MutationName =
   | 'bit-flip' | 'byte-set' | 'interesting' | 'truncate' | 'extend' | 'splice'
-  | 'block-copy' | 'length-lie' | 'option-soup';
+  | 'block-copy' | 'length-lie' | 'option-soup' | 'vlan-tag';
 
 export const MUTATIONS: readonly MutationName[] = [
   'bit-flip', 'byte-set', 'interesting', 'truncate', 'extend', 'splice', 'block-copy', 'length-lie', 'option-soup',
+  'vlan-tag',
 ];
 
 /** One mutation of `f` (never modified); `corpus` supplies the other half of a splice. */
@@ -165,6 +167,13 @@ export function mutateOnce(rng: Prng, f: Uint8Array, corpus: readonly Uint8Array
     }
     case 'option-soup':
       return soup(rng, out);
+    case 'vlan-tag': {
+      // One more 802.1Q/802.1ad tag after the addresses (stacked tags, QinQ, one too many).
+      if (out.length < 12) return out;
+      const tpid = pick(rng, [EtherType.VLAN, EtherType.QinQ]);
+      const tag = Uint8Array.of(tpid >> 8, tpid & 0xff, rng.nextInt(256), rng.nextInt(256));
+      return concat(concat(out.subarray(0, 12), tag), out.subarray(12));
+    }
   }
 }
 

@@ -41,6 +41,15 @@ test.failing('both ends writing at once over a jittery, loss-free link: every fl
   t.is(r.flows[0]!.outcome, 'complete');
 });
 
+test('clean links, every buffer size, both families: nothing is retransmitted', (t) => {
+  for (const bufferSize of [1024, 2048, 4096, 16384, 65536]) {
+    for (const family of [4, 6] as const) {
+      const r = runScenario({ seed: bufferSize, family, bufferSize, latencyMs: 3, flows: [{ bytes: 100_000, reverseBytes: 100 }, { from: 1, to: 0, bytes: 33_333 }] });
+      t.deepEqual(r.violations, [], `buffer ${bufferSize}, IPv${family}`);
+    }
+  }
+});
+
 test('loss × buffer size sweep (snapshot)', (t) => {
   const { table, violations } = sweepTable();
   t.log(`\n${table}`);
