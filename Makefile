@@ -44,7 +44,8 @@ bench-tap: $(TAP_ADDON)
 
 # --- Fuzzing and simulation sweeps (test/fuzz, test/sim/sweep*, src/sim) ---
 # make fuzz [SECONDS=60 | ITERATIONS=N] [SEED=N] [TARGET=all|parsers|stack|<parser>]
-# make soak SEEDS=N [FROM=1]: N seeds of the simulation scenarios; failing seeds print their replay.
+# make soak SEEDS=N [FROM=1] [UNI=1]: N seeded random scenarios; each failing seed prints its replay,
+# make soak SEED=K [UNI=1]: one seed, verbose. UNI=1: servers do not write back (the make test mix).
 .PHONY: fuzz soak
 fuzz: $(NODE_MODULES)
 	npx ts-node -T test/fuzz/run.ts --target $(or $(TARGET),all) $(if $(SEED),--seed $(SEED)) $(if $(ITERATIONS),--iterations $(ITERATIONS)) $(if $(SECONDS),--seconds $(SECONDS))
