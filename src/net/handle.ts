@@ -37,8 +37,19 @@ export interface ConnectReq {
   oncomplete: (status: number) => void;
 }
 
+let lastAsyncId = 1 << 20;
+
+/**
+ * An id for a handle, as libuv handles have (`getAsyncId()`); Node's `http` client asks for it
+ * when it parks a keep-alive socket. Not registered with `async_hooks`.
+ */
+export function newHandleId(): number {
+  return ++lastAsyncId;
+}
+
 /** A connected (or connecting) byte stream. */
 export interface StreamHandle {
+  getAsyncId(): number;
   /**
    * Data arrives here while reading: `nread > 0` with a chunk the socket now owns; a negative
    * `nread` is an errno, `UV_EOF` the end of the stream. Nothing arrives after EOF or an error.
@@ -80,6 +91,7 @@ export interface StreamHandle {
 
 /** A listening socket. */
 export interface ListenHandle {
+  getAsyncId(): number;
   /** An accepted connection (status 0), or an accept error. */
   onconnection: (status: number, client?: StreamHandle) => void;
   /** Starts accepting; 0 or a negative errno (EADDRINUSE …). */

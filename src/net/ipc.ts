@@ -8,7 +8,7 @@
 
 import * as hostNet from 'net';
 import { UV_EOF, exceptionWithHostPort, uvErrno } from './errors';
-import type { ConnectReq, ListenHandle, ShutdownReq, SocketName, StreamHandle, WriteReq } from './handle';
+import { type ConnectReq, type ListenHandle, type ShutdownReq, type SocketName, type StreamHandle, type WriteReq, newHandleId } from './handle';
 import type { Socket } from './socket';
 import { afterConnect } from './connect';
 
@@ -21,6 +21,12 @@ function errnoOf(err: Error): number {
 }
 
 export class PipeHandle implements StreamHandle {
+  private readonly asyncId = newHandleId();
+
+  getAsyncId(): number {
+    return this.asyncId;
+  }
+
   onread: (nread: number, chunk: Buffer | undefined) => void = noop;
   reading = false;
   bytesRead = 0;
@@ -146,6 +152,12 @@ export function connectPipe(self: Socket, path: string): void {
 
 /** A listening Unix-domain socket on the host. */
 export class PipeListenHandle implements ListenHandle {
+  private readonly asyncId = newHandleId();
+
+  getAsyncId(): number {
+    return this.asyncId;
+  }
+
   onconnection: (status: number, client?: StreamHandle) => void = noop;
   /** A host error before listening started (EADDRINUSE …): the host's own error object. */
   onlistenerror: (err: Error) => void = noop;

@@ -12,10 +12,16 @@ import { IpAddress } from '../../stack/wire/address';
 import { type NetContext, HandleRef } from './context';
 import type { ListenerSink } from './dispatch';
 import { uvErrno } from './errors';
-import type { ListenHandle, SocketName, StreamHandle } from './handle';
+import { type ListenHandle, type SocketName, type StreamHandle, newHandleId } from './handle';
 import { TcpHandle, nameOf } from './tcp-handle';
 
 export class TcpListenHandle implements ListenHandle, ListenerSink {
+  private readonly asyncId = newHandleId();
+
+  getAsyncId(): number {
+    return this.asyncId;
+  }
+
   onconnection: (status: number, client?: StreamHandle) => void = () => undefined;
   private listener: TcpListener | null = null;
   private refs: HandleRef | null = null;

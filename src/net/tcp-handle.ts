@@ -19,7 +19,7 @@ import { IpAddress } from '../../stack/wire/address';
 import type { ConnectionSink } from './dispatch';
 import { type NetContext, HandleRef } from './context';
 import { type ErrnoName, UV_EOF, uvErrno } from './errors';
-import type { ConnectReq, ShutdownReq, SocketName, StreamHandle, WriteReq } from './handle';
+import { type ConnectReq, type ShutdownReq, type SocketName, type StreamHandle, type WriteReq, newHandleId } from './handle';
 
 /** Linux/libuv keepalive after `setKeepAlive(true)`: probes every 1 s, 10 of them (libuv ≥ 1.45). */
 export const KEEPALIVE_INTERVAL_MS = 1000;
@@ -40,6 +40,12 @@ export function nameOf(addr: IpAddress, port: number, out: SocketName): void {
 }
 
 export class TcpHandle implements StreamHandle, ConnectionSink {
+  private readonly asyncId = newHandleId();
+
+  getAsyncId(): number {
+    return this.asyncId;
+  }
+
   onread: (nread: number, chunk: Buffer | undefined) => void = noop;
   reading = false;
   bytesRead = 0;
