@@ -38,6 +38,10 @@ export const DEFAULT_MSS_V4 = 536;
 export const DEFAULT_MSS_V6 = 1220;
 /** Option bytes a timestamp costs in every segment (10, padded to 12; RFC 7323 §3). */
 export const TIMESTAMP_OPTION_LEN = 12;
+/** NOP, NOP, kind and length in front of the SACK blocks, as Linux and usernet lay them out. */
+export const SACK_OPTION_OVERHEAD = 4;
+/** One SACK block: left and right edges (RFC 2018 §3). */
+export const SACK_BLOCK_LEN = 8;
 
 let nextId = 1;
 
@@ -180,6 +184,19 @@ export abstract class ControlBlock {
     const mtuMss = this.host.env.mtuFor(this.local, this.remote) - (this.local.family === 4 ? 40 : 60);
     const m = Math.min(this.peerMss, Math.max(mtuMss, 88)) - (this.tsEnabled ? TIMESTAMP_OPTION_LEN : 0);
     return Math.max(m, 64);
+  }
+
+  /**
+   * The data one segment may carry now: the effective MSS less the SACK option that goes with it.
+   * RFC 9293 §3.7.1: the MSS excludes "the size of the TCP options" a segment carries, and SACK
+   * blocks (RFC 2018 §3) come and go with out-of-order data, so — like Linux's
+   * `tcp_current_mss` — data segments shrink while we are reporting holes. The bound counts one
+   * block per out-of-order range, which `emitSegment` never exceeds.
+   */
+  get currentMss(): number {
+    if (!this.sackEnabled || this.reassembly.count === 0) return this.effectiveMss;
+    const blocks = Math.min(this.reassembly.count, this.tsEnabled ? 3 : 4);
+    return Math.max(this.effectiveMss - (SACK_OPTION_OVERHEAD + SACK_BLOCK_LEN * blocks), 64);
   }
 
   /** Sequence number just past the last byte the user queued (where our FIN goes). */

@@ -135,7 +135,7 @@ export function transmitReady(cb: ControlBlock, now: number): void {
 
 function sendData(cb: ControlBlock, now: number): boolean {
   let sent = false;
-  const mss = cb.effectiveMss;
+  const mss = cb.currentMss;
   for (;;) {
     let retransmitRun = Infinity;
     if (seqLt(cb.sndNxt, cb.sndMax) && cb.scoreboard.size > 0) {
@@ -194,7 +194,7 @@ function sendSegmentAt(cb: ControlBlock, seq: number, len: number, fin: boolean,
   if (fin) flags |= TcpFlag.FIN;
   emitSegment(cb, seq, flags, payload, now);
   const end = seqAdd(seq, len + (fin ? 1 : 0));
-  if (len < cb.effectiveMss) cb.sndSml = end;
+  if (len < cb.currentMss) cb.sndSml = end;
   if (retransmission) {
     cb.retransmits++;
     cb.host.count('retransmits');
@@ -213,7 +213,7 @@ function sendSegmentAt(cb: ControlBlock, seq: number, len: number, fin: boolean,
 
 /** Resends one segment at SND.UNA (fast retransmit, NewReno partial ACK), leaving SND.NXT alone. */
 export function retransmitFirst(cb: ControlBlock, now: number): void {
-  const len = Math.min(cb.effectiveMss, Math.max(0, seqDiff(cb.sndEnd, cb.sndUna)), cb.scoreboard.runLength(cb.sndUna));
+  const len = Math.min(cb.currentMss, Math.max(0, seqDiff(cb.sndEnd, cb.sndUna)), cb.scoreboard.runLength(cb.sndUna));
   const fin = cb.finQueued && seqAdd(cb.sndUna, len) === cb.sndEnd && cb.finSent;
   if (len === 0 && !fin) return;
   const payload = cb.sendBuffer.read(seqDiff(cb.sndUna, cb.bufSeq), len);
