@@ -19,3 +19,4 @@ export { IpAddress } from '../stack/wire/address';
 export type { LinkDriver, LinkType } from '../stack/link';
 export { TcpEngine, TcpConnection, TcpListener, isTcpError } from '../stack/tcp/engine';
 export type { TcpEvent, TcpConnectionStats, TcpEngineOptions, TcpConnectionOptions } from '../stack/tcp/engine';
+export * as sim from './sim';
