@@ -24,7 +24,7 @@ function run(mode: string): Promise<Outcome> {
     });
     let stdout = '';
     child.stdout.on('data', (d) => (stdout += d));
-    // The fixture exits by itself within 1.5 s in every mode; this only guards the test.
+    // The fixture exits by itself within 3 s in every mode; this only guards the test.
     const guard = setTimeout(() => child.kill('SIGKILL'), 20_000);
     child.on('error', reject);
     child.on('exit', (code) => {

@@ -129,8 +129,13 @@ const scenarios: Record<string, Scenario> = {
       {},
       (s) => s.resume(),
       (c) => {
-        c.setTimeout(30);
-        c.on('timeout', () => c.end());
+        // Armed once connected and disarmed when it fires, so that a loaded machine cannot
+        // change the order of events.
+        c.on('connect', () => c.setTimeout(50));
+        c.on('timeout', () => {
+          c.setTimeout(0);
+          c.end();
+        });
       },
     ),
 };
