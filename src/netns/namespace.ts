@@ -76,8 +76,37 @@ export class Netns {
   private readonly forget: (run: boolean) => void;
   private destroyed = false;
 
-  private constructor(readonly name: string) {
+  /**
+   * `owned`: created by us, so `destroy` deletes it (and kills what runs inside). A joined
+   * namespace (`Netns.join`) is left as found; only our own background processes are stopped.
+   */
+  private constructor(readonly name: string, readonly owned = true) {
     this.forget = onCleanup(`netns ${name}`, () => this.destroySync());
+  }
+
+  /**
+   * Creates the namespace `name` exactly (for `usernet netns NAME`); rejects with
+   * "namespace NAME exists" when it does. Removed on `destroy` like `create`'s.
+   */
+  static async createNamed(name: string): Promise<Netns> {
+    if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name) || name === '.' || name === '..') throw new Error(`'${name}' is not a valid namespace name`);
+    if (fs.existsSync(`/run/netns/${name}`) || fs.existsSync(`/var/run/netns/${name}`)) throw new Error(`namespace ${name} exists (use --existing to join it)`);
+    await runOk(['ip', 'netns', 'add', name]);
+    const ns = new Netns(name);
+    try {
+      await ns.ip('link', 'set', 'lo', 'up');
+    } catch (err) {
+      await ns.destroy();
+      throw err;
+    }
+    return ns;
+  }
+
+  /** Joins the existing namespace `name` (`ip netns add` made it); `destroy` leaves it in place. */
+  static async join(name: string): Promise<Netns> {
+    const r = await run(['ip', '-n', name, 'link', 'show', 'lo']);
+    if (r.code !== 0) throw new Error(`namespace ${name} does not exist`);
+    return new Netns(name, false);
   }
 
   /** Creates `usernet-<pid>-<thread>-<counter>-<random>` (or with `prefix`), with `lo` up. */
@@ -166,6 +195,7 @@ export class Netns {
         // Already gone.
       }
     }
+    if (!this.owned) return;
     // Processes started with `ip netns exec` by others than us would keep the namespace alive
     // after its name is gone; kill whatever still runs inside (only our own tests put them there).
     try {

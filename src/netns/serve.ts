@@ -1,0 +1,252 @@
+/**
+ * `usernet netns` as a library: a network namespace whose only interface is a TAP device served
+ * by usernet, in the spirit of slirp4netns and pasta. usernet is the namespace's router: its
+ * interface accepts TCP for any destination, an `Interceptor` terminates every connection the
+ * namespace opens, and a `HostRelay` carries each over a host socket (the gateway address is the
+ * host's loopback). Built-in services answer on the services address; `-p` forwards bring host
+ * connections in. `close()` resets what is open and removes the TAP and the namespace.
+ */
+
+import createDebug from 'debug';
+import * as hostNet from 'net';
+import { spawn } from 'child_process';
+import { TapDriver } from '../../drivers/tap';
+import { capture } from '../../drivers/capture';
+import type { LinkDriver } from '../../stack/link';
+import { Stack } from '../stack';
+import { Netns, canUseNetns, uniqueLinkName } from './namespace';
+import { onCleanup } from './cleanup';
+import { Interceptor } from '../relay/intercept';
+import { HostRelay } from '../relay/host-relay';
+import { PortForwarder, type ForwardSpec } from '../relay/forward';
+import type { NetApi, RelaySocket } from '../relay/types';
+import { createService, type Service, type ServiceSpec } from '../services';
+import { stackStatus, type StatusSource } from '../services/status';
+
+const log = createDebug('usernet:netns');
+
+/** slirp4netns's addressing, with pasta's large MTU so that bulk transfers are cheap. */
+export const NETNS_DEFAULTS = {
+  ipv4: '10.0.2.100/24',
+  ipv6: 'fd00:2::100/64',
+  gateway4: '10.0.2.2',
+  gateway6: 'fd00:2::2',
+  /** Where the built-in services answer (slirp4netns puts its DNS here). */
+  services4: '10.0.2.3',
+  services6: 'fd00:2::3',
+  mtu: 65520,
+} as const;
+
+export interface NamespaceOptions {
+  /** Namespace name: created with exactly this name, or joined with `existing`. */
+  name?: string;
+  existing?: boolean;
+  /** Address/prefix of the namespace's interface. */
+  ipv4?: string;
+  ipv6?: string;
+  gateway4?: string;
+  gateway6?: string;
+  services4?: string;
+  services6?: string;
+  mtu?: number;
+  /** Capture the TAP link to this pcap file. */
+  pcap?: string;
+  services?: readonly ServiceSpec[];
+  forwards?: readonly ForwardSpec[];
+  /** Interface name inside the namespace; default `eth0` (the TAP is renamed once inside). */
+  interfaceName?: string;
+  /** Stack seed (ISNs, ports, MAC); default random. */
+  seed?: number;
+}
+
+function prefixOf(cidr: string): string {
+  const slash = cidr.indexOf('/');
+  return slash < 0 ? '' : cidr.slice(slash);
+}
+
+function addressOf(cidr: string): string {
+  const slash = cidr.indexOf('/');
+  return slash < 0 ? cidr : cidr.slice(0, slash);
+}
+
+export class ServedNamespace {
+  private closing: Promise<void> | null = null;
+  private readonly children = new Set<number>();
+
+  private constructor(
+    readonly netns: Netns,
+    readonly stack: Stack,
+    readonly tap: TapDriver,
+    readonly interfaceName: string,
+    readonly relay: HostRelay,
+    readonly interceptor: Interceptor,
+    readonly services: readonly Service[],
+    readonly forwards: readonly PortForwarder[],
+    readonly status: StatusSource,
+    readonly addresses: { ipv4: string; ipv6: string; gateway4: string; gateway6: string; services4: string; services6: string; mtu: number },
+  ) {}
+
+  /**
+   * Creates (or joins) the namespace, its TAP interface, the stack, services and forwards.
+   * Rejects with a one-line reason (not root, namespace exists, port taken …), leaving nothing.
+   */
+  static async start(o: NamespaceOptions = {}): Promise<ServedNamespace> {
+    const can = canUseNetns();
+    if (!can.ok) throw new Error(`needs root, /dev/net/tun and iproute2 (${can.reason})`);
+    const a = {
+      ipv4: o.ipv4 ?? NETNS_DEFAULTS.ipv4,
+      ipv6: o.ipv6 ?? NETNS_DEFAULTS.ipv6,
+      gateway4: o.gateway4 ?? NETNS_DEFAULTS.gateway4,
+      gateway6: o.gateway6 ?? NETNS_DEFAULTS.gateway6,
+      services4: o.services4 ?? NETNS_DEFAULTS.services4,
+      services6: o.services6 ?? NETNS_DEFAULTS.services6,
+      mtu: o.mtu ?? NETNS_DEFAULTS.mtu,
+    };
+    const undo: Array<() => Promise<void>> = [];
+    const unwind = async (): Promise<void> => {
+      for (const u of undo.reverse()) await u().catch(() => undefined);
+    };
+    try {
+      const netns = o.name === undefined ? await Netns.create() : o.existing ? await Netns.join(o.name) : await Netns.createNamed(o.name);
+      undo.push(() => netns.destroy());
+      const tapName = uniqueLinkName('unt');
+      const tap = TapDriver.open({ name: tapName, mtu: a.mtu });
+      // Until the stack owns it, the TAP is closed here (its device vanishes with the descriptor).
+      let tapOwned = false;
+      undo.push(async () => {
+        if (!tapOwned) await tap.close();
+      });
+      const dev = o.interfaceName ?? 'eth0';
+      await netns.moveLink(tapName);
+      if (dev !== tapName) await netns.ip('link', 'set', 'dev', tapName, 'name', dev);
+      await netns.configureLink(dev, { ipv4: a.ipv4, ipv6: a.ipv6, mtu: a.mtu, nodad: true });
+      await netns.ip('route', 'replace', 'default', 'via', a.gateway4, 'dev', dev);
+      await netns.ip('-6', 'route', 'replace', 'default', 'via', a.gateway6, 'dev', dev);
+
+      const stack = new Stack({ seed: o.seed ?? ((Math.random() * 0x7fffffff) | 0) });
+      const status0: { s: StatusSource | null } = { s: null };
+      const relay = new HostRelay(hostNet as unknown as NetApi, { gateway4: a.gateway4, gateway6: a.gateway6 });
+      const services: Service[] = [];
+      const byPort = new Map<number, Service>();
+      const isServices = (addr: string | undefined): boolean => addr === a.services4 || addr === a.services6 || addr === `::ffff:${a.services4}`;
+      const dispatch = (socket: RelaySocket): void => {
+        if (isServices(socket.localAddress)) {
+          const svc = socket.localPort === undefined ? undefined : byPort.get(socket.localPort);
+          if (svc !== undefined) return svc.handle(socket);
+          // No service on this port: refuse the way a closed port would (a RST).
+          socket.on('error', () => undefined);
+          return void socket.resetAndDestroy();
+        }
+        relay.open(socket);
+      };
+      const interceptor = new Interceptor(stack.net as unknown as NetApi, dispatch);
+      let link: LinkDriver = tap;
+      if (o.pcap !== undefined) link = capture(link, o.pcap);
+      link = interceptor.link(link);
+      stack.addInterface(link, {
+        name: 'tap',
+        ipv4: [`${a.gateway4}${prefixOf(a.ipv4)}`, `${a.services4}${prefixOf(a.ipv4)}`],
+        ipv6: [`${a.gateway6}${prefixOf(a.ipv6)}`, `${a.services6}${prefixOf(a.ipv6)}`],
+        mtu: a.mtu,
+        dad: false,
+        acceptAnyDestination: true,
+      });
+      tapOwned = true;
+      undo.push(() => stack.close());
+      undo.push(() => interceptor.close());
+      const forwards: PortForwarder[] = [];
+      const status = stackStatus(stack, () => ({
+        'relay: active': relay.active.length,
+        'relay: opened': relay.totals.opened,
+        'relay: closed/reset/error': `${relay.totals.closed}/${relay.totals.reset}/${relay.totals.error}`,
+        'relay: bytes out/in': `${relay.totals.bytesOut}/${relay.totals.bytesIn}`,
+        'forwards: accepted': forwards.reduce((n, f) => n + f.accepted, 0),
+      }));
+      status0.s = status;
+      for (const spec of o.services ?? []) {
+        if (byPort.has(spec.port)) throw new Error(`two services on port ${spec.port}`);
+        const svc = createService(spec, status);
+        services.push(svc);
+        byPort.set(spec.port, svc);
+      }
+      undo.push(async () => services.forEach((s) => s.close()));
+      for (const spec of o.forwards ?? []) {
+        const f = new PortForwarder({ spec, hostNet: hostNet as unknown as NetApi, innerNet: stack.net as unknown as NetApi, target4: addressOf(a.ipv4), target6: addressOf(a.ipv6) });
+        try {
+          await f.start();
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          throw new Error(`-p ${spec.hostAddress}:${spec.hostPort}: ${code === 'EADDRINUSE' ? 'port taken on the host' : (e as Error).message}`);
+        }
+        forwards.push(f);
+        undo.push(() => f.close());
+      }
+      log('namespace %s: %s (%s, %s) via usernet %s/%s, mtu %d', netns.name, dev, a.ipv4, a.ipv6, a.gateway4, a.gateway6, a.mtu);
+      return new ServedNamespace(netns, stack, tap, dev, relay, interceptor, services, forwards, status, a);
+    } catch (e) {
+      await unwind();
+      throw e;
+    }
+  }
+
+  get name(): string {
+    return this.netns.name;
+  }
+
+  /**
+   * Runs `argv` inside the namespace with this process's stdio; resolves with its exit status
+   * (128 + signal number when killed by a signal, as a shell reports it).
+   */
+  run(argv: readonly string[]): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('ip', ['netns', 'exec', this.netns.name, ...argv], { stdio: 'inherit' });
+      const pid = child.pid;
+      if (pid === undefined) {
+        child.once('error', (e) => reject(new Error(`cannot run ${argv.join(' ')}: ${e.message}`)));
+        return;
+      }
+      this.children.add(pid);
+      const forget = onCleanup(`process ${pid} (${argv.join(' ')})`, () => process.kill(pid, 'SIGKILL'));
+      child.once('close', (code, signal) => {
+        this.children.delete(pid);
+        forget(false);
+        resolve(code ?? 128 + (signal === null ? 0 : (hostSignals[signal] ?? 0)));
+      });
+    });
+  }
+
+  /**
+   * Synchronous first part of a shutdown, safe inside a signal handler: every relayed and
+   * forwarded connection is reset on both sides and the RSTs are flushed to the TAP at once.
+   */
+  resetConnectionsNow(): void {
+    for (const e of this.relay.active) e.splice.reset();
+    for (const f of this.forwards) for (const s of f.active) s.reset();
+    for (const c of this.stack.tcp.allConnections()) if (c.state !== 'TIME-WAIT' && c.state !== 'CLOSED') c.abort();
+    this.stack.runtime.flush();
+  }
+
+  /** Resets connections, stops commands, removes the TAP and the namespace (if we created it). */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.resetConnectionsNow();
+      for (const pid of this.children) {
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          // Already gone.
+        }
+      }
+      await Promise.all(this.forwards.map((f) => f.close()));
+      await this.relay.resetAll();
+      await this.interceptor.close();
+      for (const s of this.services) s.close();
+      await this.stack.close();
+      await this.netns.destroy();
+      log('namespace %s: closed', this.netns.name);
+    })();
+    return this.closing;
+  }
+}
+
+const hostSignals: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGPIPE: 13, SIGTERM: 15 };
