@@ -5,6 +5,7 @@
  */
 
 import { CommandIo, runDecode } from './decode';
+import { runReplay } from './replay';
 import { runScriptCommand } from './script';
 
 interface Command {
@@ -14,6 +15,7 @@ interface Command {
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   decode: { summary: 'print the frames of a pcap/pcapng capture (tcpdump-like, or --json)', run: runDecode },
+  replay: { summary: 'play one endpoint of a capture with usernet and compare its answers (--as ADDRESS[:PORT])', run: runReplay },
   script: { summary: 'run a TCP script in packetdrill syntax against usernet (exit 0 when it passes)', run: runScriptCommand },
 };
 
