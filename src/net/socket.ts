@@ -1,5 +1,6 @@
 /**
- * `Socket`: Node's `net.Socket` on a usernet handle. A `stream.Duplex` that mirrors how Node's
+ * `Socket`: Node's `net.Socket` on a usernet handle (its observable state — names, counters,
+ * options, the idle timer — is in `socket-state.ts`). A `stream.Duplex` that mirrors how Node's
  * `lib/net.js` sits on its libuv handle (STYLE.md, "The net layer"): data → `push`, `push` false →
  * `readStop()` (the receive window closes), EOF → `push(null)`, `_final` → `shutdown` (our FIN),
  * errors → `destroy(err)`; `'error'` comes before `'close'`, both asynchronous. Names, defaults
@@ -18,11 +19,12 @@ import {
   endedByPeerError,
   errnoException,
 } from './errors';
-import type { SocketName, StreamHandle, WriteReq } from './handle';
+import type { StreamHandle, WriteReq } from './handle';
 import { PipeHandle, connectPipe } from './ipc';
 import type { Server } from './server';
 import { TcpHandle } from './tcp-handle';
-import { normalizeArgs, timerDuration, validateFunction, validateString } from './validate';
+import { type Chunk, SocketState } from './socket-state';
+import { normalizeArgs, validateString } from './validate';
 
 export interface SocketConstructorOptions {
   allowHalfOpen?: boolean;
@@ -43,7 +45,6 @@ export interface SocketConstructorOptions {
 }
 
 type WriteCallback = (error?: Error | null) => void;
-type Chunk = { chunk: unknown; encoding: BufferEncoding };
 
 const kNormalized = Symbol('normalizedArgs');
 
@@ -55,37 +56,15 @@ function ownedBuffer(c: Chunk): Buffer {
   return Buffer.from(c.chunk as Uint8Array); // copies
 }
 
-function byteLengthOf(c: Chunk): number {
-  return typeof c.chunk === 'string' ? Buffer.byteLength(c.chunk, c.encoding) : (c.chunk as Uint8Array).byteLength;
-}
-
-export class Socket extends Duplex {
+export class Socket extends SocketState {
   /** The stack whose TCP this class connects on; set by each stack's `net` module. */
   static netContext: NetContext | null = null;
 
-  connecting = false;
   _hadError = false;
-  _handle: StreamHandle | null = null;
-  _parent: Socket | null = null;
   _host: string | null = null;
-  _peername: SocketName | null = null;
-  _sockname: SocketName | null = null;
-  _pendingData: Chunk[] | null = null;
-  _pendingEncoding = '';
   server: Server | null = null;
   _server: Server | null = null;
-  /** Set by `setTimeout` (undefined until then, as in Node). */
-  timeout: number | undefined = undefined;
   resetAndClosing = false;
-  /** Internal: Node's kSetNoDelay / kSetKeepAlive / kSetKeepAliveInitialDelay. */
-  _noDelay: boolean;
-  _keepAlive: boolean;
-  _keepAliveInitialDelay: number;
-  _bytesDispatched = 0;
-  private _bytesReadClosed = 0;
-  private _bytesWrittenClosed = 0;
-  private _timer: NodeJS.Timeout | null = null;
-  private _lastWriteQueueSize = 0;
 
   constructor(options?: SocketConstructorOptions | number) {
     if (typeof options === 'number') throw ERR_FEATURE_UNAVAILABLE_ON_PLATFORM('net.Socket({ fd }) on a usernet stack');
@@ -254,12 +233,11 @@ export class Socket extends Duplex {
 
   override _destroy(exception: Error | null, cb: (error: Error | null) => void): void {
     this.connecting = false;
-    for (let s: Socket | null = this; s !== null; s = s._parent) s.clearTimer();
+    for (let s: SocketState | null = this; s !== null; s = s._parent) s.clearTimer();
     const handle = this._handle;
     if (handle !== null) {
       const isException = exception !== null;
       this._bytesReadClosed = handle.bytesRead;
-      this._bytesWrittenClosed = handle.bytesWritten;
       if (this.resetAndClosing && handle.reset !== undefined) {
         this.resetAndClosing = false;
         const err = handle.reset(() => this.emit('close', isException));
@@ -357,185 +335,6 @@ export class Socket extends Duplex {
     if (!this.isPaused()) this.read(0);
   }
 
-  // ------------------------------------------------------------------ options
-
-  setNoDelay(enable?: boolean): this {
-    const on = Boolean(enable === undefined ? true : enable);
-    if (this._handle === null) {
-      this._noDelay = on;
-      return this;
-    }
-    if (this._handle.setNoDelay && on !== this._noDelay) {
-      this._noDelay = on;
-      this._handle.setNoDelay(on);
-    }
-    return this;
-  }
-
-  setKeepAlive(enable?: boolean, initialDelayMsecs?: number): this {
-    const on = Boolean(enable);
-    const initialDelay = ~~((initialDelayMsecs ?? 0) / 1000);
-    if (this._handle === null) {
-      this._keepAlive = on;
-      this._keepAliveInitialDelay = initialDelay;
-      return this;
-    }
-    if (!this._handle.setKeepAlive) return this;
-    if (on !== this._keepAlive || (on && this._keepAliveInitialDelay !== initialDelay)) {
-      this._keepAlive = on;
-      this._keepAliveInitialDelay = initialDelay;
-      this._handle.setKeepAlive(on, initialDelay);
-    }
-    return this;
-  }
-
-  setTimeout(msecs: number, callback?: () => void): this {
-    if (this.destroyed) return this;
-    this.timeout = msecs;
-    const ms = timerDuration(msecs, 'msecs');
-    this.clearTimer();
-    if (ms === 0) {
-      if (callback !== undefined) {
-        validateFunction(callback, 'callback');
-        this.removeListener('timeout', callback);
-      }
-    } else {
-      this._timer = setTimeout(() => this._onTimeout(), ms);
-      this._timer.unref();
-      if (callback !== undefined) {
-        validateFunction(callback, 'callback');
-        this.once('timeout', callback);
-      }
-    }
-    return this;
-  }
-
-  private clearTimer(): void {
-    if (this._timer !== null) clearTimeout(this._timer);
-    this._timer = null;
-  }
-
-  _onTimeout(): void {
-    const handle = this._handle;
-    const last = this._lastWriteQueueSize;
-    if (last > 0 && handle !== null) {
-      // Writes still draining count as activity (Node: compare the write queue size).
-      const now = handle.writeQueueSize;
-      if (last !== now) {
-        this._lastWriteQueueSize = now;
-        this._unrefTimer();
-        return;
-      }
-    }
-    this.emit('timeout');
-  }
-
-  /** Activity: restarts the idle timers of this socket and its parents. */
-  _unrefTimer(): void {
-    for (let s: Socket | null = this; s !== null; s = s._parent) s._timer?.refresh();
-  }
-
-  ref(): this {
-    if (this._handle === null) {
-      this.once('connect', () => this.ref());
-      return this;
-    }
-    this._handle.ref();
-    return this;
-  }
-
-  unref(): this {
-    if (this._handle === null) {
-      this.once('connect', () => this.unref());
-      return this;
-    }
-    this._handle.unref();
-    return this;
-  }
-
-  // ------------------------------------------------------------------ names and counters
-
-  _getpeername(): SocketName {
-    if (this._handle === null || this.connecting) return this._peername ?? {};
-    if (this._peername === null) {
-      const out: SocketName = {};
-      if (this._handle.getpeername(out) !== 0) return out;
-      this._peername = out;
-    }
-    return this._peername;
-  }
-
-  _getsockname(): SocketName {
-    if (this._handle === null) return {};
-    if (this._sockname === null) {
-      const out: SocketName = {};
-      if (this._handle.getsockname(out) !== 0) return out;
-      this._sockname = out;
-    }
-    return this._sockname;
-  }
-
-  address(): SocketName {
-    return this._getsockname();
-  }
-
-  get remoteAddress(): string | undefined {
-    return this._getpeername().address;
-  }
-
-  get remoteFamily(): string | undefined {
-    return this._getpeername().family;
-  }
-
-  get remotePort(): number | undefined {
-    return this._getpeername().port;
-  }
-
-  get localAddress(): string | undefined {
-    return this._getsockname().address;
-  }
-
-  get localPort(): number | undefined {
-    return this._getsockname().port;
-  }
-
-  get localFamily(): string | undefined {
-    return this._getsockname().family;
-  }
-
-  get pending(): boolean {
-    return this._handle === null || this.connecting;
-  }
-
-  get readyState(): 'opening' | 'open' | 'readOnly' | 'writeOnly' | 'closed' {
-    if (this.connecting) return 'opening';
-    if (this.readable && this.writable) return 'open';
-    if (this.readable && !this.writable) return 'readOnly';
-    if (!this.readable && this.writable) return 'writeOnly';
-    return 'closed';
-  }
-
-  get bufferSize(): number | undefined {
-    return this._handle !== null ? this.writableLength : undefined;
-  }
-
-  get bytesRead(): number {
-    return this._handle !== null ? this._handle.bytesRead : this._bytesReadClosed;
-  }
-
-  get bytesWritten(): number | undefined {
-    let bytes = this._bytesDispatched;
-    const state = (this as unknown as { writableBuffer?: Chunk[] }).writableBuffer;
-    if (state === undefined) return undefined;
-    for (const el of state) bytes += byteLengthOf(el);
-    if (this._pendingData !== null) for (const el of this._pendingData) bytes += byteLengthOf(el);
-    return bytes;
-  }
-
-  /** Bytes written before the handle closed, kept for `bytesWritten` after close. */
-  get _closedBytesWritten(): number {
-    return this._bytesWrittenClosed;
-  }
 }
 
 /** With `allowHalfOpen: false` the peer's FIN ends our side too; later writes fail with EPIPE. */
