@@ -61,7 +61,7 @@ export class NetContext {
   private readonly liveness: Liveness | null;
 
   constructor(readonly runtime: NetRuntime) {
-    this.router = new TcpEventRouter();
+    this.router = new TcpEventRouter(() => runtime.kick());
     this.liveness = typeof runtime.ref === 'function' && typeof runtime.unref === 'function' ? null : new Liveness();
     runtime.onTcpEvents((events) => this.router.dispatch(events));
   }

@@ -1,8 +1,9 @@
 /**
  * The one place TCP engine events reach the net layer: each event goes to the handle that owns
- * its connection or listener, in the order the engine reported them. Connections nobody owns any
- * more are ignored; an `accept` for a listener that was closed meanwhile is reset (as a kernel
- * resets what sat in the accept queue of a closed listening socket).
+ * its connection or listener, in the order the engine reported them. Events for connections and
+ * listeners the net layer does not own are left alone (others may drive the engine directly);
+ * an `accept` for one of our listeners that was closed meanwhile is reset (as a kernel resets
+ * what sat in the accept queue of a closed listening socket).
  */
 
 import debugFactory from 'debug';
@@ -25,6 +26,10 @@ export interface ListenerSink {
 export class TcpEventRouter {
   private readonly connections = new Map<TcpConnection, ConnectionSink>();
   private readonly listeners = new Map<TcpListener, ListenerSink>();
+  private readonly closedListeners = new WeakSet<TcpListener>();
+
+  /** `kick` asks the runtime to flush (a reset sent from here must go out). */
+  constructor(private readonly kick: () => void = () => undefined) {}
 
   addConnection(conn: TcpConnection, sink: ConnectionSink): void {
     this.connections.set(conn, sink);
@@ -39,7 +44,7 @@ export class TcpEventRouter {
   }
 
   removeListener(l: TcpListener): void {
-    this.listeners.delete(l);
+    if (this.listeners.delete(l)) this.closedListeners.add(l);
   }
 
   /** Connections with an owner (for tests and `ss`-like listings). */
@@ -53,8 +58,11 @@ export class TcpEventRouter {
       if (ev.kind === 'accept') {
         const sink = this.listeners.get(ev.listener);
         if (sink === undefined) {
-          log('accept for a closed listener: reset %s', ev.conn.toString());
-          ev.conn.abort();
+          if (this.closedListeners.has(ev.listener)) {
+            log('accept for a closed listener: reset %s', ev.conn.toString());
+            ev.conn.abort();
+            this.kick();
+          }
           continue;
         }
         sink.accept(ev.conn);
