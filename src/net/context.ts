@@ -94,13 +94,16 @@ export class NetContext {
 }
 
 /**
- * Tracks one handle's contribution to the count: active and referenced. As with libuv, a handle
- * that is not active yet (a socket before `connect`) does not keep the process alive.
+ * Tracks one handle's contribution to the count: active and referenced. As with libuv, only an
+ * active handle keeps the process alive: a listening server, a socket that is connecting,
+ * reading, or has writes or a shutdown pending — not one created but not connected, nor a
+ * connected one that is paused with nothing to write.
  */
 export class HandleRef {
   private counted = false;
   private wanted = true;
   private open: boolean;
+  private closed = false;
 
   constructor(
     private readonly ctx: NetContext,
@@ -110,9 +113,10 @@ export class HandleRef {
     this.update();
   }
 
-  /** The handle became active (connecting, or listening). */
-  activate(): void {
-    this.open = true;
+  /** The handle became active (connecting, listening) or idle; a closed handle stays inactive. */
+  setActive(active: boolean): void {
+    if (this.closed) return;
+    this.open = active;
     this.update();
   }
 
@@ -132,6 +136,7 @@ export class HandleRef {
 
   /** The handle closed; it never counts again. */
   close(): void {
+    this.closed = true;
     this.wanted = false;
     this.open = false;
     this.update();

@@ -72,7 +72,7 @@ export class TcpHandle implements StreamHandle, ConnectionSink {
     conn: TcpConnection | null = null,
   ) {
     this.conn = conn;
-    this.refs = new HandleRef(ctx, conn !== null);
+    this.refs = new HandleRef(ctx, false);
     if (conn !== null) ctx.router.addConnection(conn, this);
   }
 
@@ -95,6 +95,7 @@ export class TcpHandle implements StreamHandle, ConnectionSink {
       this.ctx.runtime.kick();
     }
     if (this.inbound.length > 0) this.scheduleInbound();
+    this.updateActive();
     return 0;
   }
 
@@ -102,6 +103,7 @@ export class TcpHandle implements StreamHandle, ConnectionSink {
     if (this.closed) return uvErrno('EBADF');
     this.reading = false;
     if (this.conn !== null && !this.ended) this.conn.readStop();
+    this.updateActive();
     return 0;
   }
 
@@ -112,6 +114,7 @@ export class TcpHandle implements StreamHandle, ConnectionSink {
     process.nextTick(() => {
       this.flushScheduled = false;
       while (this.reading && !this.closed && this.inbound.length > 0) this.report(this.inbound.shift()!);
+      this.updateActive();
     });
   }
 
@@ -129,6 +132,20 @@ export class TcpHandle implements StreamHandle, ConnectionSink {
 
   deliver(ev: Exclude<TcpEvent, { kind: 'accept' }>): void {
     if (this.closed) return;
+    this.deliverEvent(ev);
+    this.updateActive();
+  }
+
+  /**
+   * libuv's rule for keeping the process alive: connecting, reading (until EOF or an error),
+   * or with writes or a shutdown pending.
+   */
+  private updateActive(): void {
+    const busy = this.connectReq !== null || (this.reading && !this.ended) || this.pendingWrites.length > 0 || this.shutdownReq !== null;
+    this.refs.setActive(!this.closed && busy);
+  }
+
+  private deliverEvent(ev: Exclude<TcpEvent, { kind: 'accept' }>): void {
     switch (ev.kind) {
       case 'established': {
         const req = this.connectReq;
@@ -205,6 +222,7 @@ export class TcpHandle implements StreamHandle, ConnectionSink {
     if (err !== 0) return err;
     // Still queued: it completes when the engine takes the rest (a `writable` event).
     if (this.pendingWrites.includes(last)) req.async = true;
+    this.updateActive();
     return 0;
   }
 
@@ -247,6 +265,7 @@ export class TcpHandle implements StreamHandle, ConnectionSink {
     if (this.conn === null) return uvErrno('ENOTCONN');
     this.shutdownReq = req;
     if (this.pendingWrites.length === 0) this.finishShutdown();
+    this.updateActive();
     return 0;
   }
 
@@ -317,7 +336,7 @@ export class TcpHandle implements StreamHandle, ConnectionSink {
     if (isTcpError(conn)) return uvErrno(conn.error);
     this.conn = conn;
     this.connectReq = req;
-    this.refs.activate();
+    this.updateActive();
     this.ctx.router.addConnection(conn, this);
     if (!this.reading) conn.readStop();
     if (this.noDelay) conn.setNoDelay(true);

@@ -66,3 +66,12 @@ test('a connecting socket keeps the process alive; unref\'d it does not', async 
   t.is(gone.code, 0, gone.stdout);
   t.is(gone.stdout, 'unref');
 });
+
+test('a connected socket keeps the process alive while reading, not while paused (libuv\'s rule)', async (t) => {
+  const reading = await run('connected-reading');
+  t.is(reading.code, 3, reading.stdout);
+  t.is(reading.stdout, 'reading\nstill alive');
+  const paused = await run('connected-paused');
+  t.is(paused.code, 0, paused.stdout);
+  t.deepEqual(paused.stdout.split('\n').sort(), ['accepted', 'paused']);
+});
