@@ -10,9 +10,10 @@
  * time, but never before usernet's application has received as much.
  *
  * Writes: a kernel's segments do not show write boundaries. The rule used here: new data sent
- * while all earlier data had been acknowledged (the sender was idle, so the application had
- * written nothing more) starts a new write; new data sent while earlier data was in flight
- * continues the current write (the kernel was waiting for the window, not for the application).
+ * at least `WRITE_GAP_MS` after all earlier data had been acknowledged (the sender sat idle with
+ * nothing to send, so the application had written nothing more) starts a new write; other new
+ * data continues the current write (the kernel was waiting for the window or the ACK clock, and
+ * answers an ACK within microseconds when it has queued data).
  */
 
 import { bytesEqual, type IpAddress } from '../../stack/wire/address';
@@ -23,6 +24,13 @@ import type { Packet } from './packet';
 import { reassembledIcmp } from './reassemble';
 
 /** What the application had received when it acted: peer bytes, and whether the peer's FIN. */
+/**
+ * Idle time after which new data is taken for a new write: far above the microseconds a kernel
+ * takes to send queued data when an ACK opens the window, far below the pauses between an
+ * application's writes that matter to a replay.
+ */
+export const WRITE_GAP_MS = 5;
+
 export interface Progress {
   bytes: number;
   fin: boolean;
@@ -77,7 +85,7 @@ export function deriveScript(ep: Endpoint, packets: readonly Packet[], conversat
       script.listens.push({ address: c.local, port: c.localPort });
     }
     if (c.role === 'midstream') script.notes.push(`conversation ${c.local}:${c.localPort} ↔ ${c.remote}:${c.remotePort} starts after its handshake: usernet cannot take it over`);
-    tcp.set(c, { sent: 0, acked: 0, write: null, finDone: false, rstDone: false });
+    tcp.set(c, { sent: 0, acked: 0, write: null, idleSince: 0, finDone: false, rstDone: false });
   }
   const udp = new UdpTrack();
   for (const p of packets) {
@@ -102,6 +110,8 @@ interface TcpTrack {
   sent: number;
   acked: number;
   write: { data: Uint8Array[] } | null;
+  /** When the peer last acknowledged everything the endpoint had sent. */
+  idleSince: number;
   finDone: boolean;
   rstDone: boolean;
   /** The peer's FIN, relative to its ISN, once seen. */
@@ -114,7 +124,10 @@ function tcpStep(script: AppScript, c: TcpConversation, s: TcpTrack, p: Packet, 
   if (!mine) {
     if ((seg.flags & TcpFlag.ACK) !== 0 && c.endpointIsn !== undefined) {
       const acked = relative(seg.ack, c.endpointIsn) - 1;
-      if (acked > s.acked && acked <= s.sent + 1) s.acked = Math.min(acked, s.sent);
+      if (acked > s.acked && acked <= s.sent + 1) {
+        s.acked = Math.min(acked, s.sent);
+        if (s.acked >= s.sent) s.idleSince = p.timeMs;
+      }
     }
     if ((seg.flags & TcpFlag.FIN) !== 0 && s.peerFin === undefined) s.peerFin = relative(seg.seq, c.peerIsn) + seg.payload.length;
     return;
@@ -128,7 +141,7 @@ function tcpStep(script: AppScript, c: TcpConversation, s: TcpTrack, p: Packet, 
     const end = start + seg.payload.length;
     if (end > s.sent && start <= s.sent) {
       const fresh = seg.payload.subarray(s.sent - start);
-      if (s.write === null || s.acked >= s.sent) {
+      if (s.write === null || (s.acked >= s.sent && p.timeMs - s.idleSince >= WRITE_GAP_MS)) {
         s.write = { data: [] };
         script.actions.push({ kind: 'tcp-write', atMs: p.timeMs, frame: p.number, conv: c, data: new Uint8Array(0), after });
       }
