@@ -21,8 +21,9 @@ test: build debs
 	npx tsc -p tsconfig.json --noEmit
 	npx ava
 
-demo: build
-	node dist/src/cli/main.js decode pcap-fixtures/tcp4-handshake-bulk.pcap
+# The namespace story (or, without root and /dev/net/tun, the same between two in-process stacks).
+demo: build debs
+	node dist/src/cli/main.js demo
 
 fixtures: debs
 	scripts/make-fixtures.sh pcap-fixtures
@@ -56,3 +57,7 @@ soak: $(NODE_MODULES)
 .PHONY: script
 script: build
 	node dist/src/cli/main.js script $(FILE)
+
+# --- usernet netns / serve / demo: the tools the demo and the namespace interop tests run inside ---
+DEBS += curl:curl nc:netcat-openbsd iperf3:iperf3
+demo: $(TAP_ADDON)

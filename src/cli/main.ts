@@ -5,6 +5,9 @@
  */
 
 import { CommandIo, runDecode } from './decode';
+import { runDemo } from './demo';
+import { runNetns } from './netns';
+import { runServe } from './serve';
 import { runReplay } from './replay';
 import { runScriptCommand } from './script';
 
@@ -15,6 +18,9 @@ interface Command {
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   decode: { summary: 'print the frames of a pcap/pcapng capture (tcpdump-like, or --json)', run: runDecode },
+  demo: { summary: 'a namespace served by usernet: ping, nc and curl against its services and the host', run: runDemo },
+  netns: { summary: 'serve a network namespace from user space (relay to the host, -p forwards) [-- COMMAND]', run: runNetns },
+  serve: { summary: 'run usernet on a TAP device with echo, discard, chargen and http services', run: runServe },
   replay: { summary: 'play one endpoint of a capture with usernet and compare its answers (--as ADDRESS[:PORT])', run: runReplay },
   script: { summary: 'run a TCP script in packetdrill syntax against usernet (exit 0 when it passes)', run: runScriptCommand },
 };

@@ -9,19 +9,18 @@
 
 import createDebug from 'debug';
 import * as hostNet from 'net';
+import type { Stack } from '../stack';
+import { UsernetRouter, type RouterAddresses } from './router';
 import { spawn } from 'child_process';
 import { TapDriver } from '../../drivers/tap';
 import { capture } from '../../drivers/capture';
 import type { LinkDriver } from '../../stack/link';
-import { Stack } from '../stack';
 import { Netns, canUseNetns, uniqueLinkName } from './namespace';
 import { onCleanup } from './cleanup';
-import { Interceptor } from '../relay/intercept';
-import { HostRelay } from '../relay/host-relay';
 import { PortForwarder, type ForwardSpec } from '../relay/forward';
-import type { NetApi, RelaySocket } from '../relay/types';
-import { createService, type Service, type ServiceSpec } from '../services';
-import { stackStatus, type StatusSource } from '../services/status';
+import type { NetApi } from '../relay/types';
+import type { Service, ServiceSpec } from '../services';
+import type { StatusSource } from '../services/status';
 
 const log = createDebug('usernet:netns');
 
@@ -57,11 +56,8 @@ export interface NamespaceOptions {
   interfaceName?: string;
   /** Stack seed (ISNs, ports, MAC); default random. */
   seed?: number;
-}
-
-function prefixOf(cidr: string): string {
-  const slash = cidr.indexOf('/');
-  return slash < 0 ? '' : cidr.slice(slash);
+  /** Wraps the TAP link before the stack gets it (the demo's trace). */
+  wrapLink?: (link: LinkDriver) => LinkDriver;
 }
 
 function addressOf(cidr: string): string {
@@ -75,15 +71,11 @@ export class ServedNamespace {
 
   private constructor(
     readonly netns: Netns,
-    readonly stack: Stack,
+    readonly router: UsernetRouter,
     readonly tap: TapDriver,
     readonly interfaceName: string,
-    readonly relay: HostRelay,
-    readonly interceptor: Interceptor,
-    readonly services: readonly Service[],
     readonly forwards: readonly PortForwarder[],
-    readonly status: StatusSource,
-    readonly addresses: { ipv4: string; ipv6: string; gateway4: string; gateway6: string; services4: string; services6: string; mtu: number },
+    readonly addresses: RouterAddresses,
   ) {}
 
   /**
@@ -123,55 +115,16 @@ export class ServedNamespace {
       await netns.ip('route', 'replace', 'default', 'via', a.gateway4, 'dev', dev);
       await netns.ip('-6', 'route', 'replace', 'default', 'via', a.gateway6, 'dev', dev);
 
-      const stack = new Stack({ seed: o.seed ?? ((Math.random() * 0x7fffffff) | 0) });
-      const status0: { s: StatusSource | null } = { s: null };
-      const relay = new HostRelay(hostNet as unknown as NetApi, { gateway4: a.gateway4, gateway6: a.gateway6 });
-      const services: Service[] = [];
-      const byPort = new Map<number, Service>();
-      const isServices = (addr: string | undefined): boolean => addr === a.services4 || addr === a.services6 || addr === `::ffff:${a.services4}`;
-      const dispatch = (socket: RelaySocket): void => {
-        if (isServices(socket.localAddress)) {
-          const svc = socket.localPort === undefined ? undefined : byPort.get(socket.localPort);
-          if (svc !== undefined) return svc.handle(socket);
-          // No service on this port: refuse the way a closed port would (a RST).
-          socket.on('error', () => undefined);
-          return void socket.resetAndDestroy();
-        }
-        relay.open(socket);
-      };
-      const interceptor = new Interceptor(stack.net as unknown as NetApi, dispatch);
       let link: LinkDriver = tap;
       if (o.pcap !== undefined) link = capture(link, o.pcap);
-      link = interceptor.link(link);
-      stack.addInterface(link, {
-        name: 'tap',
-        ipv4: [`${a.gateway4}${prefixOf(a.ipv4)}`, `${a.services4}${prefixOf(a.ipv4)}`],
-        ipv6: [`${a.gateway6}${prefixOf(a.ipv6)}`, `${a.services6}${prefixOf(a.ipv6)}`],
-        mtu: a.mtu,
-        dad: false,
-        acceptAnyDestination: true,
-      });
+      if (o.wrapLink !== undefined) link = o.wrapLink(link);
+      const router = UsernetRouter.create(link, a, o.services ?? [], o.seed ?? ((Math.random() * 0x7fffffff) | 0));
       tapOwned = true;
-      undo.push(() => stack.close());
-      undo.push(() => interceptor.close());
+      undo.push(() => router.close());
       const forwards: PortForwarder[] = [];
-      const status = stackStatus(stack, () => ({
-        'relay: active': relay.active.length,
-        'relay: opened': relay.totals.opened,
-        'relay: closed/reset/error': `${relay.totals.closed}/${relay.totals.reset}/${relay.totals.error}`,
-        'relay: bytes out/in': `${relay.totals.bytesOut}/${relay.totals.bytesIn}`,
-        'forwards: accepted': forwards.reduce((n, f) => n + f.accepted, 0),
-      }));
-      status0.s = status;
-      for (const spec of o.services ?? []) {
-        if (byPort.has(spec.port)) throw new Error(`two services on port ${spec.port}`);
-        const svc = createService(spec, status);
-        services.push(svc);
-        byPort.set(spec.port, svc);
-      }
-      undo.push(async () => services.forEach((s) => s.close()));
+      router.extraStatus = () => ({ 'forwards: accepted': forwards.reduce((n, f) => n + f.accepted, 0) });
       for (const spec of o.forwards ?? []) {
-        const f = new PortForwarder({ spec, hostNet: hostNet as unknown as NetApi, innerNet: stack.net as unknown as NetApi, target4: addressOf(a.ipv4), target6: addressOf(a.ipv6) });
+        const f = new PortForwarder({ spec, hostNet: hostNet as unknown as NetApi, innerNet: router.stack.net as unknown as NetApi, target4: addressOf(a.ipv4), target6: addressOf(a.ipv6) });
         try {
           await f.start();
         } catch (e) {
@@ -182,7 +135,7 @@ export class ServedNamespace {
         undo.push(() => f.close());
       }
       log('namespace %s: %s (%s, %s) via usernet %s/%s, mtu %d', netns.name, dev, a.ipv4, a.ipv6, a.gateway4, a.gateway6, a.mtu);
-      return new ServedNamespace(netns, stack, tap, dev, relay, interceptor, services, forwards, status, a);
+      return new ServedNamespace(netns, router, tap, dev, forwards, a);
     } catch (e) {
       await unwind();
       throw e;
@@ -191,6 +144,18 @@ export class ServedNamespace {
 
   get name(): string {
     return this.netns.name;
+  }
+
+  get stack(): Stack {
+    return this.router.stack;
+  }
+
+  get services(): readonly Service[] {
+    return this.router.services;
+  }
+
+  get status(): StatusSource {
+    return this.router.status;
   }
 
   /**
@@ -220,10 +185,8 @@ export class ServedNamespace {
    * forwarded connection is reset on both sides and the RSTs are flushed to the TAP at once.
    */
   resetConnectionsNow(): void {
-    for (const e of this.relay.active) e.splice.reset();
     for (const f of this.forwards) for (const s of f.active) s.reset();
-    for (const c of this.stack.tcp.allConnections()) if (c.state !== 'TIME-WAIT' && c.state !== 'CLOSED') c.abort();
-    this.stack.runtime.flush();
+    this.router.resetConnectionsNow();
   }
 
   /** Resets connections, stops commands, removes the TAP and the namespace (if we created it). */
@@ -238,10 +201,7 @@ export class ServedNamespace {
         }
       }
       await Promise.all(this.forwards.map((f) => f.close()));
-      await this.relay.resetAll();
-      await this.interceptor.close();
-      for (const s of this.services) s.close();
-      await this.stack.close();
+      await this.router.close();
       await this.netns.destroy();
       log('namespace %s: closed', this.netns.name);
     })();
