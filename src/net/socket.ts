@@ -16,6 +16,7 @@ import {
   ERR_SOCKET_CLOSED,
   ERR_SOCKET_CLOSED_BEFORE_CONNECTION,
   UV_EOF,
+  abortError,
   endedByPeerError,
   errnoException,
 } from './errors';
@@ -103,7 +104,7 @@ export class Socket extends SocketState {
 
   private addSignal(signal: AbortSignal): void {
     const abort = (): void => {
-      this.destroy(Object.assign(new Error('The operation was aborted', { cause: signal.reason }), { name: 'AbortError', code: 'ABORT_ERR' }));
+      this.destroy(abortError(signal.reason));
     };
     if (signal.aborted) {
       process.nextTick(abort);
