@@ -231,9 +231,12 @@ export function runReplay(ep: Endpoint, feeds: readonly Packet[], expectedEndMs:
       core.input(iface, [feedFrame(p)], now);
     } else if (tAct <= now) {
       started = true;
+      // Everything an application does at one instant happens before usernet next sends
+      // (a write and a shutdown together give a FIN on the data, as they would in a program).
       for (const lane of lanes.values()) {
-        const head = lane.actions[0];
-        if (head !== undefined && head.atMs <= now && ready(head, lane) && perform(head, lane)) lane.actions.shift();
+        for (let head = lane.actions[0]; head !== undefined && head.atMs <= now && ready(head, lane) && perform(head, lane); head = lane.actions[0]) {
+          lane.actions.shift();
+        }
       }
     }
     core.poll(now);
