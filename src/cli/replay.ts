@@ -40,7 +40,7 @@ Exit status: 0 PASS, 1 FAIL or unreadable input, 2 bad usage.`;
 
 interface ReplayArgs {
   file: string;
-  spec: EndpointSpec;
+  spec: EndpointSpec | null;
   asText: string;
   expect: string | null | false;
   speed: number;
@@ -60,7 +60,7 @@ const NUMERIC: Record<string, (a: ReplayArgs, n: number) => string | null> = {
 };
 
 function parseArgs(args: readonly string[]): ReplayArgs | string {
-  const a: ReplayArgs = { file: '', spec: { address: null! }, asText: '', expect: null, speed: 1, settleMs: 1000, seed: 1, tolerances: {}, verbose: false };
+  const a: ReplayArgs = { file: '', spec: null, asText: '', expect: null, speed: 1, settleMs: 1000, seed: 1, tolerances: {}, verbose: false };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const value = (): string | undefined => args[++i];
@@ -94,7 +94,7 @@ function parseArgs(args: readonly string[]): ReplayArgs | string {
     }
   }
   if (a.file === '') return 'CAPTURE is missing';
-  if (a.asText === '') return '--as ADDRESS[:PORT] is missing';
+  if (a.spec === null) return '--as ADDRESS[:PORT] is missing';
   return a;
 }
 
@@ -105,21 +105,22 @@ export function runReplay(args: readonly string[], io: CommandIo): number {
     return 0;
   }
   const a = parseArgs(args);
-  if (typeof a === 'string') {
-    io.err(`usernet replay: ${a}\n${REPLAY_USAGE}\n`);
+  if (typeof a === 'string' || a.spec === null) {
+    io.err(`usernet replay: ${typeof a === 'string' ? a : '--as ADDRESS[:PORT] is missing'}\n${REPLAY_USAGE}\n`);
     return 2;
   }
+  const spec = a.spec;
   let capture: PcapFile;
   let allow: readonly Allowance[] = [];
   let findings: readonly Allowance[] = [];
   try {
     capture = readCaptureFile(a.file);
     if (typeof a.expect === 'string') {
-      const entry = readExpectations(a.expect).find((r) => r.as === a.asText || r.as === formatEndpointSpec(a.spec));
+      const entry = readExpectations(a.expect).find((r) => r.as === a.asText || r.as === formatEndpointSpec(spec));
       allow = entry?.allow ?? [];
       findings = entry?.findings ?? [];
     } else if (a.expect === null) {
-      const entry = expectationFor(a.file, a.asText) ?? expectationFor(a.file, formatEndpointSpec(a.spec));
+      const entry = expectationFor(a.file, a.asText) ?? expectationFor(a.file, formatEndpointSpec(spec));
       allow = entry?.allow ?? [];
       findings = entry?.findings ?? [];
     }
@@ -129,7 +130,7 @@ export function runReplay(args: readonly string[], io: CommandIo): number {
   }
   const name = a.file.replace(/^.*\//, '');
   try {
-    const report = replayCapture(capture, a.spec, { name, speed: a.speed, settleMs: a.settleMs, seed: a.seed, tolerances: a.tolerances, allow, findings });
+    const report = replayCapture(capture, spec, { name, speed: a.speed, settleMs: a.settleMs, seed: a.seed, tolerances: a.tolerances, allow, findings });
     io.out(formatReport(report, a.verbose));
     return report.pass ? 0 : 1;
   } catch (e) {

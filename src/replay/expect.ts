@@ -10,7 +10,9 @@
  * ```
  *
  * `code` is required; `subject`, `frames` (capture frame numbers) and `contains` (text of the
- * difference's line) narrow the match; `reason` is required and printed.
+ * difference's line) narrow the match; `reason` is required and printed. `findings` (same
+ * shape) record differences where usernet is wrong: labelled in the report, still failing.
+ * Other keys (an `about` text for people) are ignored.
  */
 
 import { existsSync, readFileSync } from 'fs';
