@@ -183,19 +183,25 @@ export class TcpHandle implements StreamHandle, ConnectionSink {
     }
   }
 
+  /**
+   * The connection failed: a pending connect completes with the error; otherwise the reader hears
+   * it first (Node reports `read ECONNRESET`), then writes still queued complete with it.
+   */
   private fail(errno: number): void {
     this.failure = errno;
-    this.failWrites(errno);
     const req = this.connectReq;
     if (req !== null) {
       this.connectReq = null;
+      this.failWrites(errno);
       req.oncomplete(errno);
       return;
     }
-    if (this.ended) return;
-    this.ended = true;
-    this.inbound = [];
-    this.onread(errno, undefined);
+    if (!this.ended) {
+      this.ended = true;
+      this.inbound = [];
+      this.onread(errno, undefined);
+    }
+    this.failWrites(errno);
   }
 
   // ------------------------------------------------------------------ writing
@@ -300,6 +306,10 @@ export class TcpHandle implements StreamHandle, ConnectionSink {
   private release(end: (conn: TcpConnection) => void): void {
     const conn = this.conn;
     this.conn = null;
+    // As libuv on close: requests still queued complete with ECANCELED, after this call.
+    const cancelled: Array<WriteReq | ShutdownReq> = this.pendingWrites.filter((w) => w.req !== null && w.req.async).map((w) => w.req!);
+    if (this.shutdownReq !== null) cancelled.push(this.shutdownReq);
+    if (cancelled.length > 0) setImmediate(() => cancelled.forEach((r) => r.oncomplete(uvErrno('ECANCELED'))));
     this.pendingWrites = [];
     this.pendingBytes = 0;
     this.inbound = [];

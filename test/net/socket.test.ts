@@ -321,3 +321,37 @@ test('server address() has the port as soon as listen() returns', async (t) => {
   server.close();
   await stack.close();
 });
+
+test('no route to the destination: connect ENETUNREACH, emitted asynchronously', async (t) => {
+  const stack = new Stack();
+  const c = stack.net.connect(80, '192.0.2.1');
+  let sync = true;
+  const errP = once(c, 'error').then((v) => ((sync = false), v));
+  t.true(sync);
+  const [err] = (await errP) as [Error & { code: string; syscall: string; address: string; port: number }];
+  t.is(err.message, 'connect ENETUNREACH 192.0.2.1:80');
+  t.like(err, { code: 'ENETUNREACH', syscall: 'connect', address: '192.0.2.1', port: 80 });
+  await stack.close();
+});
+
+test('the peer resets while writes wait for buffer space: read ECONNRESET, the waiting writes fail', async (t) => {
+  const stack = new Stack();
+  const net = stack.net;
+  const server = net.createServer((s) => {
+    s.pause();
+    setTimeout(() => s.resetAndDestroy(), 50);
+  });
+  const port = await listening(server, 0, '127.0.0.1');
+  const c = net.connect(port, '127.0.0.1');
+  await once(c, 'connect');
+  const big = Buffer.alloc(2 * 1024 * 1024);
+  const results: string[] = [];
+  c.write(big, (err) => results.push(err ? (err as Error & { code: string }).code : 'ok'));
+  const [err] = (await once(c, 'error')) as [Error & { code: string }];
+  t.is(err.message, 'read ECONNRESET');
+  await once(c, 'close');
+  await until(() => results.length === 1);
+  t.not(results[0], 'ok', 'the write did not complete');
+  await new Promise((r) => server.close(r));
+  await stack.close();
+});
