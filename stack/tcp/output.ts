@@ -75,9 +75,9 @@ export function emitSegment(cb: ControlBlock, seq: number, flags: number, payloa
     if (synAck ? cb.tsEnabled : o.timestamps) options.timestamp = { tsVal: cb.tsNow(now), tsEcr: cb.tsRecent };
   } else {
     window = advertisedWindow(cb);
-    if (cb.tsEnabled && (flags & TcpFlag.RST) === 0) {
-      options.timestamp = { tsVal: cb.tsNow(now), tsEcr: cb.tsRecent };
-    }
+    // RFC 7323 §3.2: once negotiated, TSopt "MUST be sent in every non-<RST> segment ... and
+    // SHOULD be sent in an <RST> segment"; Linux sends it on RSTs too.
+    if (cb.tsEnabled) options.timestamp = { tsVal: cb.tsNow(now), tsEcr: cb.tsRecent };
     if (cb.sackEnabled && (flags & TcpFlag.ACK) !== 0 && cb.reassembly.count > 0) {
       // RFC 2018 §3: at most 3 blocks fit beside a timestamp option, 4 without.
       options.sack = cb.reassembly.sackBlocks(cb.tsEnabled ? 3 : 4);
