@@ -1,0 +1,194 @@
+/**
+ * `usernet netns` end to end, as a user runs it: the compiled CLI (`dist/src/cli/main.js`, built
+ * by `make test`) as a child process, killed by PID; the kernel's curl, nc and iperf3 inside the
+ * namespace; servers on the host's loopback. Needs root, /dev/net/tun and the tools; skips with a
+ * line saying why otherwise. Every namespace is unique and removed, also when a test fails.
+ */
+
+import test from 'ava';
+import * as fs from 'fs';
+import * as net from 'net';
+import * as http from 'http';
+import { spawn, execFileSync, type ChildProcess } from 'child_process';
+import { join } from 'path';
+import { BackgroundProcess, canUseNetns, hasCommand, removeStaleNamespaces } from '../../src/netns';
+
+const CLI = join(__dirname, '../../dist/src/cli/main.js');
+const can = canUseNetns();
+const missing = ['curl', 'nc', 'iperf3'].filter((c) => !hasCommand(c));
+const skip = !can.ok ? `not available (${can.reason})` : !fs.existsSync(CLI) ? `${CLI} is not built (make build)` : missing.length > 0 ? `missing ${missing.join(', ')}` : null;
+if (skip !== null) console.log(`netns-cli interop tests skipped: ${skip}`);
+const maybe = skip === null ? test.serial : test.serial.skip;
+
+let counter = 0;
+function nsName(): string {
+  return `usernet-clitest-${process.pid}-${counter++}`;
+}
+
+const children = new Set<ChildProcess>();
+test.after.always(() => {
+  for (const c of children) if (c.exitCode === null && c.pid !== undefined) process.kill(c.pid, 'SIGKILL');
+  removeStaleNamespaces();
+});
+
+interface CliRun {
+  child: ChildProcess;
+  out(): string;
+  err(): string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function cli(args: string[]): CliRun {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => {
+    children.delete(child);
+    resolve({ code, signal });
+  }));
+  const timer = setTimeout(() => child.pid !== undefined && child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 60_000);
+  void exit.then(() => clearTimeout(timer));
+  return { child, out: () => out, err: () => err, exit };
+}
+
+async function waitFor(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function namespaces(): string[] {
+  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0] ?? '');
+}
+
+async function hostHttp(host: string): Promise<{ port: number; close(): Promise<void> }> {
+  const s = http.createServer((req, res) => res.end(`host says hi to ${req.socket.remoteAddress}\n`));
+  await new Promise<void>((r) => s.listen({ port: 0, host }, () => r()));
+  return { port: (s.address() as net.AddressInfo).port, close: () => new Promise((r) => { s.closeAllConnections(); s.close(() => r()); }) };
+}
+
+maybe('curl inside fetches from a host server through the gateway, IPv4 and IPv6; the exit status is the command\'s', async (t) => {
+  const h4 = await hostHttp('127.0.0.1');
+  const h6 = await hostHttp('::1');
+  try {
+    const r = cli(['netns', '-q', '--', 'sh', '-c', `curl -sS -m 10 http://10.0.2.2:${h4.port}/ && curl -sS -m 10 "http://[fd00:2::2]:${h6.port}/" && exit 7`]);
+    const e = await r.exit;
+    t.is(e.code, 7, r.err());
+    t.is(r.out(), 'host says hi to 127.0.0.1\nhost says hi to ::1\n');
+  } finally {
+    await h4.close();
+    await h6.close();
+  }
+});
+
+maybe('-p lets the host reach a server started inside the namespace', async (t) => {
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen({ port: 0, host: '127.0.0.1' }, () => r()));
+  const hostPort = (probe.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const r = cli(['netns', '-q', '-p', `127.0.0.1:${hostPort}:8000`, '--', 'sh', '-c', "printf 'HTTP/1.0 200 OK\\r\\n\\r\\nfrom inside the namespace' | nc -N -l 8000"]);
+  let body = '';
+  const deadline = Date.now() + 20_000;
+  while (!body.includes('from inside') && Date.now() < deadline) {
+    body = await new Promise<string>((resolve) => {
+      const s = net.connect({ port: hostPort, host: '127.0.0.1' });
+      let got = '';
+      s.on('data', (d: Buffer) => (got += d.toString()));
+      s.on('end', () => resolve(got));
+      s.on('error', () => resolve(''));
+      s.write('GET / HTTP/1.0\r\n\r\n');
+    });
+    if (!body.includes('from inside')) await new Promise((x) => setTimeout(x, 200));
+  }
+  t.regex(body, /from inside the namespace/);
+  t.is((await r.exit).code, 0, r.err());
+});
+
+maybe('iperf3 from inside the namespace to a host iperf3 server completes through the relay', async (t) => {
+  const port = 20000 + (process.pid % 20000);
+  const server = new BackgroundProcess(['iperf3', '-s', '-1', '--forceflush', '-B', '127.0.0.1', '-p', String(port)]);
+  try {
+    await server.waitForOutput(/Server listening/, 5000);
+    const r = cli(['netns', '-q', '--', 'iperf3', '-c', '10.0.2.2', '-p', String(port), '-t', '2', '-J']);
+    const e = await r.exit;
+    t.is(e.code, 0, r.err() + r.out().slice(-2000));
+    const report = JSON.parse(r.out()) as { end: { sum_received: { bytes: number; bits_per_second: number } } };
+    t.true(report.end.sum_received.bytes > 10_000_000, `only ${report.end.sum_received.bytes} bytes`);
+    t.log(`iperf3 through usernet: ${(report.end.sum_received.bits_per_second / 1e9).toFixed(2)} Gbit/s`);
+  } finally {
+    await server.stop('SIGTERM', 1000);
+  }
+});
+
+maybe('SIGTERM: open relayed connections are reset, namespace and TAP are removed, exit 143', async (t) => {
+  const name = nsName();
+  const errors: string[] = [];
+  let connected = false;
+  const hold = net.createServer({ allowHalfOpen: true }, (s) => {
+    connected = true;
+    s.on('error', (e: NodeJS.ErrnoException) => errors.push(e.code ?? e.message));
+    s.resume();
+  });
+  await new Promise<void>((r) => hold.listen({ port: 0, host: '127.0.0.1' }, () => r()));
+  const port = (hold.address() as net.AddressInfo).port;
+  const r = cli(['netns', name, '--service', 'echo']);
+  try {
+    await waitFor(() => r.err().includes('ready:'), 'usernet netns to be ready');
+    t.true(namespaces().includes(name));
+    const links = execFileSync('ip', ['-n', name, '-o', 'link', 'show'], { encoding: 'utf8' });
+    t.regex(links, /eth0/);
+    const inside = new BackgroundProcess(['ip', 'netns', 'exec', name, 'nc', '10.0.2.2', String(port)]);
+    await waitFor(() => connected, 'the relayed connection');
+    process.kill(r.child.pid!, 'SIGTERM');
+    const e = await r.exit;
+    t.is(e.code, 143, r.err());
+    await waitFor(() => errors.length > 0, 'the host side to see the reset', 5000);
+    t.deepEqual(errors, ['ECONNRESET']);
+    t.false(namespaces().includes(name));
+    await inside.stop('SIGKILL', 100);
+  } finally {
+    await new Promise<void>((x) => hold.close(() => x()));
+  }
+});
+
+maybe('errors are one clear line and a non-zero exit: namespace exists, host port taken', async (t) => {
+  const name = nsName();
+  execFileSync('ip', ['netns', 'add', name]);
+  try {
+    const r = cli(['netns', name, '--', 'true']);
+    t.is((await r.exit).code, 1);
+    t.is(r.err(), `usernet netns: namespace ${name} exists (use --existing to join it)\n`);
+    // --existing joins it, and leaves it in place afterwards.
+    const j = cli(['netns', name, '--existing', '-q', '--', 'ip', '-o', 'addr', 'show', 'dev', 'eth0']);
+    t.is((await j.exit).code, 0, j.err());
+    t.regex(j.out(), /10\.0\.2\.100\/24/);
+    t.true(namespaces().includes(name));
+  } finally {
+    execFileSync('ip', ['netns', 'del', name]);
+  }
+  const taken = net.createServer();
+  await new Promise<void>((r) => taken.listen({ port: 0, host: '127.0.0.1' }, () => r()));
+  const port = (taken.address() as net.AddressInfo).port;
+  const before = namespaces().length;
+  const r = cli(['netns', '-p', `127.0.0.1:${port}:80`, '--', 'true']);
+  t.is((await r.exit).code, 1);
+  t.regex(r.err(), new RegExp(`^usernet netns: -p 127\\.0\\.0\\.1:${port}: port taken on the host\\n$`));
+  t.is(namespaces().length, before);
+  await new Promise<void>((x) => taken.close(() => x()));
+});
+
+maybe('usernet demo tells the namespace story and leaves nothing behind', async (t) => {
+  const before = namespaces().length;
+  const r = cli(['demo']);
+  const e = await r.exit;
+  t.is(e.code, 0, r.out() + r.err());
+  t.regex(r.out(), /hello from the host, you are 127\.0\.0\.1/);
+  t.regex(r.out(), /hello, usernet/);
+  t.notRegex(r.out(), /FAILED/);
+  t.is(namespaces().length, before);
+});
