@@ -41,7 +41,12 @@ export function tempPath(t: ExecutionContext, what: string): string {
 export class ReceiveGate implements LinkDriver {
   blocked = false;
   dropped = 0;
+  private blockAfterNext = false;
   constructor(private readonly link: LinkDriver) {}
+  /** Lets the next received batch through, then blocks. */
+  blockAfterNextReceive(): void {
+    this.blockAfterNext = true;
+  }
   get mtu(): number {
     return this.link.mtu;
   }
@@ -50,8 +55,12 @@ export class ReceiveGate implements LinkDriver {
   }
   start(receive: (frames: Uint8Array[]) => void): void {
     this.link.start((frames) => {
-      if (!this.blocked) return receive(frames);
-      this.dropped += frames.length;
+      if (this.blocked) {
+        this.dropped += frames.length;
+        return;
+      }
+      if (this.blockAfterNext) this.blocked = true;
+      receive(frames);
     });
   }
   send(frames: Uint8Array[]): void {
@@ -143,8 +152,10 @@ export function tcpSegmentsOf(file: string): SeenSegment[] {
 /** tcpdump on `dev` inside the namespace, writing a pcap; `stop()` returns the TCP segments. */
 export async function startTcpdump(t: ExecutionContext, ns: Netns, dev: string): Promise<{ stop(): Promise<SeenSegment[]> }> {
   const file = tempPath(t, 'dump.pcap');
-  // -U: write each packet at once; -Z root: keep the right to write the file; tcp only.
-  const p = ns.spawn(['tcpdump', '-i', dev, '-n', '-U', '-Z', 'root', '-w', file, 'tcp']);
+  // --immediate-mode: hand each packet over at once (otherwise libpcap's ring delivers blocks on
+  // a timeout, and packets of the last block are lost at SIGINT); -U: write each packet at once;
+  // -Z root: keep the right to write the file; TCP only.
+  const p = ns.spawn(['tcpdump', '-i', dev, '-n', '--immediate-mode', '-U', '-Z', 'root', '-w', file, 'tcp']);
   await p.waitForOutput(/listening on/, 5000);
   return {
     async stop() {
