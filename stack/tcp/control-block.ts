@@ -8,7 +8,7 @@
 import debugFactory from 'debug';
 import type { IpAddress } from '../wire/address';
 import type { CongestionControl } from './congestion/types';
-import { createCongestionControl } from './congestion/newreno';
+import { createCongestionControl } from './congestion/create';
 import type { TcpConnection } from './connection';
 import type { ConnectionErrorCode, TcpEvent } from './events';
 import type { TcpHost } from './host';
@@ -173,7 +173,7 @@ export abstract class ControlBlock {
     this.ourMss = Math.max(fallback, Math.min(65495, mtuMss));
     this.peerMss = fallback;
     this.tsOffset = host.random32();
-    this.cc = createCongestionControl(o.congestion, this.effectiveMss, this.toString());
+    this.cc = createCongestionControl(opts.congestion ?? o.congestion, this.effectiveMss, this.toString(), this.rtt);
   }
 
   /** This block as the user sees it (the one concrete subclass is `TcpConnection`). */

@@ -23,6 +23,8 @@ export interface TcpConnectionOptions {
   userTimeoutMs: number;
   sendBufferSize: number;
   receiveBufferSize: number;
+  /** Congestion control for this connection; absent: the engine's `congestion`. */
+  congestion?: CongestionAlgorithm;
 }
 
 export interface TcpEngineOptions {
@@ -56,6 +58,10 @@ export interface TcpEngineOptions {
   windowScaling: boolean;
   timestamps: boolean;
   sack: boolean;
+  /**
+   * Congestion control of new connections (each may override it): CUBIC by default, as on Linux
+   * (RFC 9438 §1: CUBIC is the default in Linux, Windows and Apple stacks); NewReno on request.
+   */
   congestion: CongestionAlgorithm;
   /** Defaults for new connections (accepted or connected). */
   connection: TcpConnectionOptions;
@@ -95,7 +101,7 @@ export const DEFAULT_ENGINE_OPTIONS: TcpEngineOptions = {
   windowScaling: true,
   timestamps: true,
   sack: true,
-  congestion: 'newreno',
+  congestion: 'cubic',
   connection: DEFAULT_CONNECTION_OPTIONS,
   backlog: 511,
 };

@@ -80,10 +80,3 @@ export class NewReno implements CongestionControl {
     log('%s RTO: ssthresh=%d cwnd=%d', this.tag, this.ssthresh, this.cwnd);
   }
 }
-
-export function createCongestionControl(name: 'newreno', smss: number, tag: string): CongestionControl {
-  switch (name) {
-    case 'newreno':
-      return new NewReno(smss, tag);
-  }
-}

@@ -28,4 +28,5 @@ export interface CongestionControl {
   onRto(flightSize: number): void;
 }
 
-export type CongestionAlgorithm = 'newreno';
+/** The algorithms a connection may use: NewReno (RFC 5681, RFC 6582) and CUBIC (RFC 9438). */
+export type CongestionAlgorithm = 'newreno' | 'cubic';

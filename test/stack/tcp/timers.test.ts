@@ -64,7 +64,7 @@ test('RTT: samples set SRTT/RTTVAR per RFC 6298 §2', (t) => {
 });
 
 test('fast retransmit on the third duplicate ACK, NewReno partial ACK, recovery exit (RFC 5681, 6582)', (t) => {
-  const h = established();
+  const h = established({ congestion: 'newreno' }); // ssthresh = FlightSize/2 is NewReno's (CUBIC: congestion/cubic.test.ts)
   write(h, 14600);
   const first = h.flush();
   t.is(first.length, 10);
