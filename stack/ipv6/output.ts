@@ -139,5 +139,5 @@ export function sendIpv6OnLink(host: NetHost, iface: NetInterface, nextHop: IpAd
     return;
   }
   const solicit = iface.ndp.enqueue(nextHop, packet, now);
-  if (solicit !== null) sendNeighborSolicitation(host, iface, nextHop, null, now);
+  if (solicit !== null) sendNeighborSolicitation(host, iface, nextHop, null, now, packet);
 }

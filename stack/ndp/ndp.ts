@@ -7,7 +7,7 @@
 
 import createDebug from 'debug';
 import type { NdpRepr } from '../wire/ndp';
-import { IpAddress, formatMac, type MacAddress } from '../wire/address';
+import { IpAddress, bytesEqual, formatMac, type MacAddress } from '../wire/address';
 import type { NetHost } from '../ip/host';
 import { reportUnresolved } from '../ip/unresolved';
 import { solicitedNodeGroup, type Ipv6Assignment, type NetInterface } from '../iface/interface';
@@ -85,10 +85,30 @@ function addressReady(host: NetHost, iface: NetInterface, a: Ipv6Assignment, now
   }
 }
 
-/** Sends an NS for `target`: multicast to its solicited-node group, or unicast to `mac` (NUD probe). */
-export function sendNeighborSolicitation(host: NetHost, iface: NetInterface, target: IpAddress, unicast: MacAddress | null, now: number): void {
-  const src = iface.ipv6.find((a) => a.state === 'preferred' && isLinkLocal(a.address))?.address
-    ?? iface.ipv6.find((a) => a.state === 'preferred')?.address;
+/** IPv6 source address field of a packet (RFC 8200 §3), when the packet is long enough to have one. */
+const IPV6_SRC_OFFSET = 8;
+
+/**
+ * The source of a solicitation (RFC 4861 §7.2.2): the source of the packet that prompted it when
+ * that address is ours and usable on `iface` (Linux does the same), else the link-local address,
+ * else any preferred address.
+ */
+function solicitationSource(iface: NetInterface, prompt: Uint8Array | undefined): IpAddress | undefined {
+  const preferred = iface.ipv6.filter((a) => a.state === 'preferred');
+  if (prompt !== undefined && prompt.length >= IPV6_SRC_OFFSET + 16) {
+    const src = prompt.subarray(IPV6_SRC_OFFSET, IPV6_SRC_OFFSET + 16);
+    const own = preferred.find((a) => bytesEqual(a.address.bytes, src));
+    if (own !== undefined) return own.address;
+  }
+  return preferred.find((a) => isLinkLocal(a.address))?.address ?? preferred[0]?.address;
+}
+
+/**
+ * Sends an NS for `target`: multicast to its solicited-node group, or unicast to `mac` (NUD
+ * probe). `prompt` is the packet waiting for the answer, if any (see `solicitationSource`).
+ */
+export function sendNeighborSolicitation(host: NetHost, iface: NetInterface, target: IpAddress, unicast: MacAddress | null, now: number, prompt?: Uint8Array): void {
+  const src = solicitationSource(iface, prompt);
   if (src === undefined) return;
   const group = solicitedNodeGroup(target);
   host.counters.add('ndp', 'OutNeighborSolicits');
@@ -262,7 +282,7 @@ export function ndpPoll(host: NetHost, iface: NetInterface, now: number): void {
     }
   }
   const r = iface.ndp.poll(now);
-  for (const sol of r.solicitations) sendNeighborSolicitation(host, iface, sol.target, sol.unicast, now);
+  for (const sol of r.solicitations) sendNeighborSolicitation(host, iface, sol.target, sol.unicast, now, sol.prompt);
   for (const f of r.failed) reportUnresolved(host, f.packets, now);
 }
 

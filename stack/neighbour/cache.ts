@@ -50,6 +50,11 @@ export interface NeighbourEntry {
 export interface Solicitation {
   readonly target: IpAddress;
   readonly unicast: MacAddress | null;
+  /**
+   * The first packet waiting for this neighbour, if any: RFC 4861 §7.2.2 asks that its source
+   * address be the solicitation's source when it is one of ours. A view the caller must not keep.
+   */
+  readonly prompt?: Uint8Array;
 }
 
 /** Packets that can now be sent to `mac`. */
@@ -120,7 +125,7 @@ export class NeighbourCache {
     if (e === undefined) {
       e = this.create(addr, 'INCOMPLETE', null, now + this.params.retransTimerMs);
       e.probes = 1;
-      solicit = { target: addr, unicast: null };
+      solicit = { target: addr, unicast: null, prompt: packet };
     }
     e.pending.push(packet);
     e.pendingBytes += packet.length;
@@ -207,7 +212,7 @@ export class NeighbourCache {
           if (e.probes < this.params.maxMulticastSolicit) {
             e.probes++;
             e.deadline = now + this.params.retransTimerMs;
-            out.solicitations.push({ target: e.addr, unicast: null });
+            out.solicitations.push({ target: e.addr, unicast: null, prompt: e.pending[0] });
           } else {
             this.table.delete(e.addr.key);
             out.failed.push({ addr: e.addr, packets: e.pending });

@@ -8,11 +8,14 @@ const MAC2 = Uint8Array.of(2, 0, 0, 0, 0, 3);
 
 test('INCOMPLETE: first packet solicits, retries every RetransTimer, gives up after 3', (t) => {
   const c = new NeighbourCache();
-  t.deepEqual(c.enqueue(A, Uint8Array.of(1), 0), { target: A, unicast: null });
+  const first = Uint8Array.of(1);
+  t.deepEqual(c.enqueue(A, first, 0), { target: A, unicast: null, prompt: first });
   t.is(c.enqueue(A, Uint8Array.of(2), 10), null);
   t.is(c.lookup(A, 10), null);
   t.is(c.nextDeadline(), 1000);
-  t.is(c.poll(1000).solicitations.length, 1);
+  const retry = c.poll(1000).solicitations;
+  t.is(retry.length, 1);
+  t.is(retry[0]!.prompt, first, 'retries name the oldest waiting packet (RFC 4861 §7.2.2 source choice)');
   t.is(c.poll(2000).solicitations.length, 1);
   const r = c.poll(3000);
   t.is(r.solicitations.length, 0);
