@@ -192,3 +192,63 @@ maybe('usernet demo tells the namespace story and leaves nothing behind', async 
   t.notRegex(r.out(), /FAILED/);
   t.is(namespaces().length, before);
 });
+
+maybe('--pcap captures the TAP link and --stats prints the connection table', async (t) => {
+  const dir = fs.mkdtempSync(join(require('os').tmpdir(), `usernet-clitest-${process.pid}-`));
+  const pcap = join(dir, 'ns.pcap');
+  try {
+    // A discard connection held open for a second, so that a table shows it.
+    const r = cli(['netns', '-q', '--service', 'discard', '--pcap', pcap, '--stats', '0.2', '--', 'sh', '-c', 'sleep 1 | nc -N 10.0.2.3 9']);
+    t.is((await r.exit).code, 0, r.err());
+    t.regex(r.err(), /State\s+Recv-Q\s+Send-Q\s+Local Address:Port/);
+    t.regex(r.err(), /ESTAB\s+0\s+0\s+10\.0\.2\.3:9\s+10\.0\.2\.100:\d+/);
+    const decoded = execFileSync(process.execPath, [CLI, 'decode', pcap], { encoding: 'utf8' });
+    t.regex(decoded, /10\.0\.2\.100\.\d+ > 10\.0\.2\.3\.9: Flags \[S\]/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+maybe('usernet serve answers on a TAP device with echo and http; SIGTERM removes the device', async (t) => {
+  const { Netns, uniqueLinkName } = await import('../../src/netns');
+  const tap = uniqueLinkName('uns');
+  const r = cli(['serve', '--tap', tap, '--service', 'echo', '--service', 'http']);
+  const ns = await Netns.create();
+  try {
+    await waitFor(() => r.err().includes('serving on TAP'), 'usernet serve to start');
+    await ns.moveLink(tap);
+    await ns.configureLink(tap, { ipv4: '10.0.3.1/24' });
+    const echo = await ns.exec(['nc', '-N', '-w', '5', '10.0.3.2', '7'], { input: 'hello serve\n' });
+    t.is(echo.stdout, 'hello serve\n', echo.stderr);
+    const page = await ns.exec(['curl', '-sS', '-m', '5', 'http://10.0.3.2/']);
+    t.regex(page.stdout, /usernet — connections/);
+    process.kill(r.child.pid!, 'SIGTERM');
+    t.is((await r.exit).code, 143, r.err());
+    t.false((await ns.links()).includes(tap));
+  } finally {
+    await ns.destroy();
+  }
+});
+
+maybe('-p with an IPv6 host address reaches the namespace over IPv6', async (t) => {
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen({ port: 0, host: '::1' }, () => r()));
+  const hostPort = (probe.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const r = cli(['netns', '-q', '-p', `[::1]:${hostPort}:7000`, '--', 'sh', '-c', 'echo "peer seen inside" | nc -N -l -6 7000']);
+  let body = '';
+  const deadline = Date.now() + 20_000;
+  while (!body.includes('peer seen') && Date.now() < deadline) {
+    body = await new Promise<string>((resolve) => {
+      const s = net.connect({ port: hostPort, host: '::1' });
+      let got = '';
+      s.on('data', (d: Buffer) => (got += d.toString()));
+      s.on('end', () => resolve(got));
+      s.on('error', () => resolve(''));
+      s.end();
+    });
+    if (!body.includes('peer seen')) await new Promise((x) => setTimeout(x, 200));
+  }
+  t.is(body, 'peer seen inside\n');
+  t.is((await r.exit).code, 0, r.err());
+});
