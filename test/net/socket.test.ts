@@ -355,3 +355,40 @@ test('the peer resets while writes wait for buffer space: read ECONNRESET, the w
   await new Promise((r) => server.close(r));
   await stack.close();
 });
+
+test('a socket can connect again after a failed attempt (Node undestroys it)', async (t) => {
+  const stack = new Stack();
+  t.teardown(() => stack.close());
+  const net = stack.net;
+  const c = new net.Socket();
+  c.connect(1, '127.0.0.1');
+  const [err] = (await once(c, 'error')) as [Error & { code: string }];
+  t.is(err.code, 'ECONNREFUSED');
+  await once(c, 'close');
+  const server = net.createServer((s) => s.end('second time'));
+  const port = await listening(server, 0, '127.0.0.1');
+  c.connect(port, '127.0.0.1');
+  let text = '';
+  c.on('data', (d) => (text += d));
+  await once(c, 'end');
+  t.is(text, 'second time');
+  await new Promise((r) => server.close(r));
+});
+
+test('after close: names are gone, counters stay, writes fail with EPIPE (ended by the peer), as Node', async (t) => {
+  const stack = new Stack();
+  t.teardown(() => stack.close());
+  const net = stack.net;
+  const server = net.createServer((s) => s.end('abc'));
+  const port = await listening(server, 0, '127.0.0.1');
+  const c = net.connect(port, '127.0.0.1');
+  c.resume();
+  await once(c, 'close');
+  t.is(c.bytesRead, 3);
+  t.is(c.remoteAddress, undefined);
+  t.deepEqual(c.address(), {});
+  const [werr] = (await new Promise((r) => c.write('x', (...a) => r(a)))) as [Error & { code: string }];
+  t.is(werr.code, 'EPIPE');
+  t.is(werr.message, 'This socket has been ended by the other party');
+  await new Promise((r) => server.close(r));
+});
