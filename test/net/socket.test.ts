@@ -387,7 +387,7 @@ test('after close: names are gone, counters stay, writes fail with EPIPE (ended 
   t.is(c.bytesRead, 3);
   t.is(c.remoteAddress, undefined);
   t.deepEqual(c.address(), {});
-  const [werr] = (await new Promise((r) => c.write('x', (...a) => r(a)))) as [Error & { code: string }];
+  const werr = (await new Promise<Error | null | undefined>((r) => c.write('x', (e) => r(e)))) as Error & { code: string };
   t.is(werr.code, 'EPIPE');
   t.is(werr.message, 'This socket has been ended by the other party');
   await new Promise((r) => server.close(r));
