@@ -56,3 +56,17 @@ test('a socket with an abort signal is destroyed with an AbortError like Node\'s
 test('a file descriptor cannot back a usernet socket: a clear error', (t) => {
   t.throws(() => new stack.net.Socket({ fd: 3 }), { code: 'ERR_FEATURE_UNAVAILABLE_ON_PLATFORM' });
 });
+
+test('the @example of src/net/index.ts', async (t) => {
+  const example = new Stack();
+  t.teardown(() => example.close());
+  const net = example.net;
+  let client: ReturnType<typeof net.connect> | undefined;
+  const server = net.createServer((s) => s.pipe(s)).listen(7, () => (client = net.connect(7, '127.0.0.1').end('hi')));
+  await once(server, 'listening');
+  let echoed = '';
+  client!.on('data', (d) => (echoed += d));
+  await once(client!, 'close');
+  t.is(echoed, 'hi');
+  server.close();
+});
