@@ -7,11 +7,12 @@
 
 import test from 'ava';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as net from 'net';
 import * as http from 'http';
 import { spawn, execFileSync, type ChildProcess } from 'child_process';
 import { join } from 'path';
-import { BackgroundProcess, canUseNetns, hasCommand, removeStaleNamespaces } from '../../src/netns';
+import { BackgroundProcess, Netns, canUseNetns, hasCommand, listHarnessNamespaces, uniqueLinkName } from '../../src/netns';
 
 const CLI = join(__dirname, '../../dist/src/cli/main.js');
 const can = canUseNetns();
@@ -26,9 +27,13 @@ function nsName(): string {
 }
 
 const children = new Set<ChildProcess>();
+const startedPids: number[] = [];
 test.after.always(() => {
   for (const c of children) if (c.exitCode === null && c.pid !== undefined) process.kill(c.pid, 'SIGKILL');
-  removeStaleNamespaces();
+  // A CLI killed by SIGKILL cannot remove its namespace (named usernet-<its pid>-…): remove ours.
+  for (const name of listHarnessNamespaces()) {
+    if (startedPids.some((pid) => name.startsWith(`usernet-${pid}-`))) execFileSync('ip', ['netns', 'del', name]);
+  }
 });
 
 interface CliRun {
@@ -41,6 +46,7 @@ interface CliRun {
 function cli(args: string[]): CliRun {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
+  if (child.pid !== undefined) startedPids.push(child.pid);
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
@@ -194,7 +200,7 @@ maybe('usernet demo tells the namespace story and leaves nothing behind', async 
 });
 
 maybe('--pcap captures the TAP link and --stats prints the connection table', async (t) => {
-  const dir = fs.mkdtempSync(join(require('os').tmpdir(), `usernet-clitest-${process.pid}-`));
+  const dir = fs.mkdtempSync(join(os.tmpdir(), `usernet-clitest-${process.pid}-`));
   const pcap = join(dir, 'ns.pcap');
   try {
     // A discard connection held open for a second, so that a table shows it.
@@ -210,7 +216,6 @@ maybe('--pcap captures the TAP link and --stats prints the connection table', as
 });
 
 maybe('usernet serve answers on a TAP device with echo and http; SIGTERM removes the device', async (t) => {
-  const { Netns, uniqueLinkName } = await import('../../src/netns');
   const tap = uniqueLinkName('uns');
   const r = cli(['serve', '--tap', tap, '--service', 'echo', '--service', 'http']);
   const ns = await Netns.create();
