@@ -1,0 +1,72 @@
+/**
+ * Row 2: request/response latency. One connection, Nagle off on both ends; the client sends one
+ * byte and waits for the server's one-byte answer before sending the next, `roundTrips` times.
+ * Each round trip is timed on its own, so the mean and the 99th percentile come from all of them.
+ */
+
+import type * as hostNet from 'net';
+import { LatencyRecorder } from '../stats';
+import { closeServer, connected, listen, type InProcessPath } from './paths';
+
+export interface PingPongResult {
+  roundTrips: number;
+  meanUs: number;
+  p99Us: number;
+  seconds: number;
+}
+
+/** Round trips before timing starts, so that the JIT and the connection's windows settle. */
+export const WARMUP_ROUND_TRIPS = 500;
+
+/**
+ * Drives `socket` through `count` one-byte exchanges, timing each into `rec` (when given).
+ * Works with any client socket whose peer answers each byte with one byte.
+ */
+export function pingPong(socket: hostNet.Socket, count: number, rec: LatencyRecorder | null): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const one = Buffer.from([0x2a]);
+    let left = count;
+    let pending = 0;
+    let t = process.hrtime.bigint();
+    const onData = (d: Buffer): void => {
+      pending -= d.length;
+      if (pending > 0) return;
+      rec?.add(Number(process.hrtime.bigint() - t) / 1e3);
+      if (--left === 0) {
+        socket.off('data', onData);
+        socket.off('error', reject);
+        resolve();
+        return;
+      }
+      t = process.hrtime.bigint();
+      pending = 1;
+      socket.write(one);
+    };
+    socket.on('data', onData);
+    socket.on('error', reject);
+    if (left === 0) return resolve();
+    pending = 1;
+    socket.write(one);
+  });
+}
+
+export async function pingPongRun(path: InProcessPath, roundTrips: number): Promise<PingPongResult> {
+  const server = path.serverNet.createServer((s) => {
+    s.setNoDelay(true);
+    s.on('data', (d: Buffer) => s.write(d));
+    s.on('error', () => undefined);
+  });
+  const port = await listen(server);
+  const c = path.clientNet.connect(port, path.serverHost);
+  c.setNoDelay(true);
+  await connected(c);
+  await pingPong(c, WARMUP_ROUND_TRIPS, null);
+  const rec = new LatencyRecorder();
+  const t0 = process.hrtime.bigint();
+  await pingPong(c, roundTrips, rec);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  c.destroy();
+  await closeServer(server);
+  const { mean, percentile } = rec.result(99);
+  return { roundTrips, meanUs: mean, p99Us: percentile, seconds };
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+/**
+ * The client side of row 6's ping-pong and connection rate, run inside the namespace with
+ * `ip netns exec NAME node client.js '<job json>'`; it reaches the host's servers through the
+ * tool under test (usernet netns, slirp4netns or pasta) and prints one `BENCH-SAMPLE` line.
+ */
+
+import * as net from 'net';
+import { SAMPLE_PREFIX, METRICS, type Sample } from '../jobs';
+import { pingPong, WARMUP_ROUND_TRIPS } from '../inproc/pingpong';
+import { exchangeLoops } from '../inproc/connrate';
+import { LatencyRecorder } from '../stats';
+
+export type NamespaceClientJob =
+  | { kind: 'pingpong'; host: string; port: number; roundTrips: number }
+  | { kind: 'connrate'; host: string; port: number; concurrency: number; seconds: number };
+
+async function pingPongJob(j: Extract<NamespaceClientJob, { kind: 'pingpong' }>): Promise<Sample> {
+  const s = net.connect({ host: j.host, port: j.port, noDelay: true });
+  await new Promise<void>((resolve, reject) => {
+    s.once('connect', resolve);
+    s.once('error', reject);
+  });
+  await pingPong(s, WARMUP_ROUND_TRIPS, null);
+  const rec = new LatencyRecorder();
+  await pingPong(s, j.roundTrips, rec);
+  s.destroy();
+  const r = rec.result(99);
+  return { metrics: { [METRICS.meanUs.key]: r.mean, [METRICS.p99Us.key]: r.percentile } };
+}
+
+async function connRateJob(j: Extract<NamespaceClientJob, { kind: 'connrate' }>): Promise<Sample> {
+  const r = await exchangeLoops(() => net.connect(j.port, j.host), j.concurrency, j.seconds);
+  return { metrics: { [METRICS.connPerSec.key]: r.ok / r.seconds }, notes: r.failed > 0 ? [`${r.failed} failed exchanges`] : [] };
+}
+
+async function main(): Promise<void> {
+  const arg = process.argv[2];
+  if (arg === undefined) throw new Error('usage: client.js <job json>');
+  const job = JSON.parse(arg) as NamespaceClientJob;
+  const sample = job.kind === 'pingpong' ? await pingPongJob(job) : await connRateJob(job);
+  process.stdout.write(`${SAMPLE_PREFIX}${JSON.stringify(sample)}\n`);
+}
+
+if (require.main === module) {
+  main().then(
+    () => process.exit(0),
+    (e: unknown) => {
+      process.stderr.write(`bench netns client: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}
