@@ -79,6 +79,10 @@ export function createHttpService(status: StatusSource): HttpService {
       socket.on('error', () => undefined);
       server.emit('connection', socket);
     },
-    close: () => server.close(),
+    // Idle keep-alive connections would otherwise stay until their timeout.
+    close: () => {
+      server.close();
+      server.closeAllConnections();
+    },
   };
 }
