@@ -14,6 +14,7 @@ import { TcpConnection } from './connection';
 import { type ConnectErrorCode, type ListenErrorCode, type TcpError, type TcpEvent, tcpError } from './events';
 import type { TcpEnvironment, TcpHost, TcpSegmentOut } from './host';
 import { segmentArrives } from './input';
+import { ChallengeAckLimiter } from './challenge-ack';
 import { IsnGenerator } from './isn';
 import { findListener, listenerConflict, type ListenerTable, TcpListener } from './listener';
 import { negotiateFromSyn, prepareSyn } from './negotiate';
@@ -84,6 +85,8 @@ export class TcpEngine implements TcpHost, ListenerTable {
   private readonly counters = new Map<string, number>();
   private readonly isns: IsnGenerator;
   private readonly ports: EphemeralPorts;
+  /** RFC 5961 §7; made at the first challenge ACK, so engines that never send one draw no randomness. */
+  private challengeAcks: ChallengeAckLimiter | undefined;
 
   constructor(
     readonly env: TcpEnvironment,
@@ -362,6 +365,11 @@ export class TcpEngine implements TcpHost, ListenerTable {
 
   random32(): number {
     return this.env.random32() >>> 0;
+  }
+
+  challengeAckAllowed(now: number): boolean {
+    this.challengeAcks ??= new ChallengeAckLimiter(this.options.challengeAckLimit, () => this.random32());
+    return this.challengeAcks.allow(now);
   }
 
   timeWaitRoom(): boolean {

@@ -52,4 +52,6 @@ export interface TcpHost {
   timeWaitRoom(): boolean;
   /** 32 random bits (per-connection timestamp offsets). */
   random32(): number;
+  /** RFC 5961 §7: true when the engine's challenge-ACK budget allows one more at `now`. */
+  challengeAckAllowed(now: number): boolean;
 }

@@ -7,6 +7,7 @@
 
 import debugFactory from 'debug';
 import { TcpFlag, type TcpRepr } from '../wire/tcp';
+import { sendChallengeAck } from './challenge-ack';
 import type { ControlBlock } from './control-block';
 import { emitAck, retransmitFirst } from './output';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq';
@@ -30,8 +31,7 @@ export function processAck(cb: ControlBlock, seg: TcpRepr, now: number): boolean
   }
   // RFC 5961 §5.2: an ACK older than SND.UNA − MAX.SND.WND is a blind-injection attempt.
   if (seqLt(ack, seqAdd(cb.sndUna, -Math.max(cb.maxSndWnd, 1)))) {
-    cb.host.count('ack-too-old');
-    emitAck(cb, now);
+    sendChallengeAck(cb, now, 'ack-too-old');
     return false;
   }
   if (seqGt(ack, cb.sndNxt)) cb.sndNxt = ack;

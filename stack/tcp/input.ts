@@ -7,6 +7,7 @@
 
 import debugFactory from 'debug';
 import { TcpFlag, type TcpRepr } from '../wire/tcp';
+import { sendChallengeAck } from './challenge-ack';
 import type { ControlBlock } from './control-block';
 import { processAck } from './input-ack';
 import { enterTimeWait, processTextAndFin } from './input-text';
@@ -132,8 +133,7 @@ function otherStateArrives(cb: ControlBlock, seg: TcpRepr, now: number): void {
   // draws a challenge ACK).
   if (rst) {
     if (seg.seq !== cb.rcvNxt) {
-      cb.host.count('challenge-ack');
-      emitAck(cb, now);
+      sendChallengeAck(cb, now, 'challenge-ack');
       return;
     }
     resetArrives(cb);
@@ -146,8 +146,7 @@ function otherStateArrives(cb: ControlBlock, seg: TcpRepr, now: number): void {
       cb.terminate('SYN in window (return to LISTEN)');
       return;
     }
-    cb.host.count('challenge-ack');
-    emitAck(cb, now);
+    sendChallengeAck(cb, now, 'challenge-ack');
     return;
   }
 

@@ -67,6 +67,11 @@ export interface TcpEngineOptions {
   connection: TcpConnectionOptions;
   /** Default listen backlog (accept queue bound); Linux's SOMAXCONN is 4096, Node asks for 511. */
   backlog: number;
+  /**
+   * RFC 5961 §7: challenge ACKs the engine sends per second, all connections together (Linux's
+   * tcp_challenge_ack_limit, randomised per second as Linux does); Infinity for no bound.
+   */
+  challengeAckLimit: number;
 }
 
 export const DEFAULT_KEEPALIVE: KeepAliveOptions = {
@@ -104,6 +109,7 @@ export const DEFAULT_ENGINE_OPTIONS: TcpEngineOptions = {
   congestion: 'cubic',
   connection: DEFAULT_CONNECTION_OPTIONS,
   backlog: 511,
+  challengeAckLimit: 1000,
 };
 
 /** Smallest and largest buffer sizes accepted from users (one MSS; the RFC 7323 scaled maximum). */
