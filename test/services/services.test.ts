@@ -72,7 +72,7 @@ test('chargen (RFC 864) sends the rotating 72-character lines until the peer hal
 
 function get(port: number, path: string, method = 'GET'): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    http.request({ host: '127.0.0.1', port, path, method }, (res) => {
+    http.request({ host: '127.0.0.1', port, path, method, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
