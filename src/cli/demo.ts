@@ -28,15 +28,15 @@ export async function runDemo(args: readonly string[], io: CommandIo): Promise<n
     return 2;
   }
   const can = canUseNetns();
+  let why = args.includes('--memory') ? '--memory given' : can.ok ? '' : can.reason;
   if (!args.includes('--memory') && can.ok) {
     try {
       return await netnsStory(io);
     } catch (e) {
-      io.err(`usernet demo: ${(e as Error).message}\n`);
-      return 1;
+      // The namespace could not be set up (e.g. the TAP addon is not built): nothing is left.
+      why = `cannot start one: ${(e as Error).message}`;
     }
   }
-  const why = args.includes('--memory') ? '--memory given' : can.ok ? '' : can.reason;
   io.err(`usernet demo: no TAP namespace (${why}); running the same story between two usernet stacks over a memory link\n`);
   return memoryStory(io);
 }
