@@ -12,14 +12,17 @@
  * - errors: during connect they complete the connect request; later they arrive as `onread(errno)`.
  */
 
+import debugFactory from 'debug';
 import type { TcpConnection } from '../../stack/tcp/connection';
 import type { TcpEvent } from '../../stack/tcp/events';
 import { isTcpError } from '../../stack/tcp/events';
 import { IpAddress } from '../../stack/wire/address';
 import type { ConnectionSink } from './dispatch';
 import { type NetContext, HandleRef } from './context';
-import { type ErrnoName, UV_EOF, uvErrno } from './errors';
+import { type ErrnoName, UV_EOF, errnoName, uvErrno } from './errors';
 import { type ConnectReq, type ShutdownReq, type SocketName, type StreamHandle, type WriteReq, newHandleId } from './handle';
+
+const log = debugFactory('usernet:net');
 
 /** Linux/libuv keepalive after `setKeepAlive(true)`: probes every 1 s, 10 of them (libuv ≥ 1.45). */
 export const KEEPALIVE_INTERVAL_MS = 1000;
@@ -188,6 +191,7 @@ export class TcpHandle implements StreamHandle, ConnectionSink {
    * it first (Node reports `read ECONNRESET`), then writes still queued complete with it.
    */
   private fail(errno: number): void {
+    log('%s: %s', this.conn?.toString() ?? 'connection', errnoName(errno));
     this.failure = errno;
     const req = this.connectReq;
     if (req !== null) {
@@ -291,20 +295,22 @@ export class TcpHandle implements StreamHandle, ConnectionSink {
   close(cb?: () => void): void {
     if (this.closed) return;
     this.closed = true;
-    this.release((conn) => conn.close());
+    this.release('close');
     if (cb) setImmediate(cb);
   }
 
   reset(cb?: () => void): number {
     if (this.closed) return uvErrno('EBADF');
     this.closed = true;
-    this.release((conn) => conn.abort());
+    this.release('reset');
     if (cb) setImmediate(cb);
     return 0;
   }
 
-  private release(end: (conn: TcpConnection) => void): void {
+  /** Gives the connection back to the engine: a full close (FIN, or RST with unread data) or a reset. */
+  private release(how: 'close' | 'reset'): void {
     const conn = this.conn;
+    if (conn !== null) log('%s: %s by the user', conn.toString(), how);
     this.conn = null;
     // As libuv on close: requests still queued complete with ECANCELED, after this call.
     const cancelled: Array<WriteReq | ShutdownReq> = this.pendingWrites.filter((w) => w.req !== null && w.req.async).map((w) => w.req!);
@@ -318,7 +324,8 @@ export class TcpHandle implements StreamHandle, ConnectionSink {
     this.refs.close();
     if (conn !== null) {
       this.ctx.router.removeConnection(conn);
-      end(conn);
+      if (how === 'close') conn.close();
+      else conn.abort();
       this.ctx.runtime.kick();
     }
   }
@@ -344,6 +351,7 @@ export class TcpHandle implements StreamHandle, ConnectionSink {
     if (this.bound !== null && this.bound.port !== 0) opts.localPort = this.bound.port;
     const conn = this.ctx.tcp.connect(opts, this.ctx.runtime.now());
     if (isTcpError(conn)) return uvErrno(conn.error);
+    log('%s: connecting', conn.toString());
     this.conn = conn;
     this.connectReq = req;
     this.updateActive();
