@@ -230,10 +230,14 @@ export function ERR_INVALID_HANDLE_TYPE(): NodeError {
   return nodeError(TypeError, 'ERR_INVALID_HANDLE_TYPE', 'This handle type cannot be sent');
 }
 
-export function ERR_MISSING_ARGS(...names: string[]): NodeError {
-  const quoted = names.map((n) => `"${n}"`);
-  const list = quoted.length > 2 ? `${quoted.slice(0, -1).join(', ')}, and ${quoted[quoted.length - 1]}` : quoted.join(' and ');
-  return nodeError(TypeError, 'ERR_MISSING_ARGS', `The ${list} argument${names.length > 1 ? 's' : ''} must be specified`);
+/** Node's ERR_MISSING_ARGS: each argument a name, or a list of alternatives joined with "or". */
+export function ERR_MISSING_ARGS(...args: Array<string | string[]>): NodeError {
+  const names = args.map((a) => (Array.isArray(a) ? a.map((n) => `"${n}"`).join(' or ') : `"${a}"`));
+  let msg = 'The ';
+  if (names.length === 1) msg += `${names[0]} argument`;
+  else if (names.length === 2) msg += `${names[0]} and ${names[1]} arguments`;
+  else msg += `${names.slice(0, -1).join(', ')}, and ${names[names.length - 1]} arguments`;
+  return nodeError(TypeError, 'ERR_MISSING_ARGS', `${msg} must be specified`);
 }
 
 /** Not in Node: an option usernet cannot honour (a file descriptor from the host kernel). */

@@ -13,6 +13,7 @@ import { lookupAndConnect, type ConnectOptions } from './connect';
 import {
   ERR_FEATURE_UNAVAILABLE_ON_PLATFORM,
   ERR_INVALID_HANDLE_TYPE,
+  ERR_MISSING_ARGS,
   ERR_SOCKET_CLOSED,
   ERR_SOCKET_CLOSED_BEFORE_CONNECTION,
   UV_EOF,
@@ -287,6 +288,9 @@ export class Socket extends SocketState {
   connect(...args: unknown[]): this {
     const first = args[0] as { [kNormalized]?: true; options: Record<string, unknown>; cb: (() => void) | null } | undefined;
     const { options, cb } = first !== undefined && first !== null && typeof first === 'object' && first[kNormalized] === true ? first : normalizeArgs(args);
+    if (options.port === undefined && (options.path === undefined || options.path === null)) {
+      throw ERR_MISSING_ARGS(['options', 'port', 'path']);
+    }
     if (cb !== null) this.once('connect', cb as () => void);
     if (Object.prototype.hasOwnProperty.call(this, 'write')) delete (this as { write?: unknown }).write;
     if (this.destroyed) {

@@ -42,6 +42,10 @@ function caught(fn: () => unknown): Caught | 'no error' {
 type AnyNet = typeof hostNet;
 
 const cases: Array<[string, (n: AnyNet) => unknown]> = [
+  ['connect without arguments', (n) => n.connect(undefined as unknown as number)],
+  ['connect with an empty options object', (n) => n.connect({} as never)],
+  ['connect with a host but no port', (n) => n.connect({ host: '127.0.0.1' } as never)],
+  ['Socket.connect without arguments', (n) => (new n.Socket().connect as () => unknown)()],
   ['connect port boolean', (n) => n.connect({ port: true as unknown as number })],
   ['connect port too big', (n) => n.connect({ port: 70000 })],
   ['connect port negative', (n) => n.connect({ port: -1 })],
