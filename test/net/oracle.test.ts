@@ -121,7 +121,23 @@ const scenarios: Record<string, Scenario> = {
       (c) => c.on('connect', () => c.destroy(new Error('boom'))),
     ),
 
-  'idle timeout fires on the client, then it ends': (sn, cn, host) =>
+  'end() with data while still connecting: sent once connected, then FIN': (sn, cn, host) =>
+    exchange(sn, cn, host, {}, (s) => s.pipe(s), (c) => c.end('queued before connect')),
+
+  'pauseOnConnect server resumes later; client half-closes and waits': (sn, cn, host) =>
+    exchange(
+      sn,
+      cn,
+      host,
+      { pauseOnConnect: true, allowHalfOpen: true },
+      (s) => setTimeout(() => {
+        s.resume();
+        s.on('end', () => s.end('done'));
+      }, 30),
+      (c) => c.end('paused at first'),
+    ),
+
+    'idle timeout fires on the client, then it ends': (sn, cn, host) =>
     exchange(
       sn,
       cn,
