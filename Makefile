@@ -61,3 +61,13 @@ script: build
 # --- usernet netns / serve / demo: the tools the demo and the namespace interop tests run inside ---
 DEBS += curl:curl nc:netcat-openbsd iperf3:iperf3
 demo: $(TAP_ADDON)
+
+# --- Benchmarks (src/bench): usernet next to the kernel, Node's net, slirp4netns and pasta ---
+# make bench [BENCH_SCALE=0.1] [BENCH_REPS=3] [BENCH_ROWS=1,2,6] [BENCH_CONNRATE_SECONDS=5] [PROFILE=1]
+# Compiled JavaScript only (dist/), never ts-node. Writes bench-results.json and prints the table;
+# PROFILE=1 keeps node --cpu-prof profiles of usernet's side in bench-profiles/ and summarises them.
+BENCH_DEBS := iperf3:iperf3 slirp4netns:slirp4netns pasta:passt curl:curl
+.PHONY: bench
+bench: build $(TAP_ADDON)
+	@scripts/ensure-debs.sh $(BENCH_DEBS)
+	BENCH_SCALE=$(BENCH_SCALE) BENCH_REPS=$(BENCH_REPS) BENCH_ROWS=$(BENCH_ROWS) BENCH_CONNRATE_SECONDS=$(BENCH_CONNRATE_SECONDS) PROFILE=$(PROFILE) node dist/src/bench/run.js

@@ -55,8 +55,16 @@ async function startHostServers(): Promise<HostServers> {
   await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
   await new Promise<void>((r) => responder.listen(0, '127.0.0.1', r));
   const iperfPort = await freePort();
-  const iperf = new BackgroundProcess(['iperf3', '-s', '-B', '127.0.0.1', '-p', String(iperfPort)]);
-  await iperf.waitForOutput(/listening/i, 5000);
+  // --forceflush: iperf3 buffers its "Server listening" line when stdout is a pipe.
+  const iperf = new BackgroundProcess(['iperf3', '-s', '--forceflush', '-B', '127.0.0.1', '-p', String(iperfPort)]);
+  try {
+    await iperf.waitForOutput(/listening/i, 5000);
+  } catch (e) {
+    echo.close();
+    responder.close();
+    await iperf.stop('SIGKILL', 100);
+    throw e;
+  }
   return {
     echoPort: (echo.address() as hostNet.AddressInfo).port,
     responderPort: (responder.address() as hostNet.AddressInfo).port,
