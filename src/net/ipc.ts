@@ -165,7 +165,10 @@ export class PipeListenHandle implements ListenHandle {
   private wantRef = true;
   private closed = false;
 
-  constructor(readonly pipeName: string) {
+  constructor(
+    readonly pipeName: string,
+    private readonly access: { readableAll?: boolean; writableAll?: boolean } = {},
+  ) {
     this.server = hostNet.createServer({ allowHalfOpen: true, pauseOnConnect: true });
     this.server.on('connection', (sock: hostNet.Socket) => this.onconnection(0, new PipeHandle(sock)));
     this.server.on('error', (err: Error) => {
@@ -175,7 +178,7 @@ export class PipeListenHandle implements ListenHandle {
   }
 
   listen(backlog: number): number {
-    this.server.listen({ path: this.pipeName, backlog });
+    this.server.listen({ path: this.pipeName, backlog, readableAll: this.access.readableAll === true, writableAll: this.access.writableAll === true });
     if (!this.wantRef) this.server.unref();
     return 0;
   }

@@ -58,6 +58,7 @@ export class Server extends EventEmitter {
   _unref = false;
   _connectionKey: string | undefined = undefined;
   _pipeName: string | undefined = undefined;
+  private pipeAccess: { readableAll: boolean; writableAll: boolean } = { readableAll: false, writableAll: false };
   allowHalfOpen: boolean;
   pauseOnConnect: boolean;
   noDelay: boolean;
@@ -144,6 +145,7 @@ export class Server extends EventEmitter {
     }
     if (options.path && isPipeName(options.path)) {
       this._pipeName = options.path;
+      this.pipeAccess = { readableAll: options.readableAll === true, writableAll: options.writableAll === true };
       this.setupListenHandle(options.path, -1, -1, options.backlog || backlogFromArgs, false);
       return this;
     }
@@ -180,7 +182,7 @@ export class Server extends EventEmitter {
     if (this._handle === null) {
       let rval: ListenHandle | number | null = null;
       if (family === -1 && address !== null) {
-        const pipe = new PipeListenHandle(address);
+        const pipe = new PipeListenHandle(address, this.pipeAccess);
         pipe.onlistenerror = (err) => {
           if (this._handle === pipe) this._handle = null;
           this.emit('error', err);

@@ -5,7 +5,7 @@
 
 import test from 'ava';
 import * as hostNet from 'net';
-import { mkdtempSync, rmSync } from 'fs';
+import { mkdtempSync, rmSync, statSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { Stack } from '../../src/stack';
@@ -73,4 +73,12 @@ test('listen on a path in use: the host\'s EADDRINUSE error event', async (t) =>
   t.is(err.message, `listen EADDRINUSE: address already in use ${path}`);
   t.false(second.listening);
   await new Promise((r) => first.close(r));
+});
+
+test('readableAll / writableAll make the socket file accessible to everyone, as Node', async (t) => {
+  const path = nextPath();
+  const server = stack.net.createServer();
+  await new Promise<void>((r) => server.listen({ path, readableAll: true, writableAll: true }, r));
+  t.is(statSync(path).mode & 0o777, 0o777);
+  await new Promise((r) => server.close(r));
 });
