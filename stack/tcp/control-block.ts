@@ -99,8 +99,8 @@ export abstract class ControlBlock {
   ourMss = DEFAULT_MSS_V4;
   tsEnabled = false;
   tsRecent = 0;
-  /** Random offset added to our timestamp clock (RFC 7323 §5.4). */
-  readonly tsOffset: number;
+  /** Random offset added to our timestamp clock (RFC 7323 §5.4); a SYN-cookie connection's is keyed. */
+  tsOffset: number;
   /** RCV.NXT in the last ACK we sent ("Last.ACK.sent", RFC 7323 §4.3). */
   lastAckSent = 0;
   sackEnabled = false;

@@ -16,6 +16,7 @@ import type { TcpEnvironment, TcpHost, TcpSegmentOut } from './host';
 import { segmentArrives } from './input';
 import { ChallengeAckLimiter } from './challenge-ack';
 import { IsnGenerator } from './isn';
+import { COOKIE_MAX_AGE, COOKIE_PERIOD_MS, connectionFromCookie, cookieSynAck, SynCookies } from './syn-cookie';
 import { findListener, listenerConflict, type ListenerTable, TcpListener } from './listener';
 import { negotiateFromSyn, prepareSyn } from './negotiate';
 import { type TcpConnectionOptions, type TcpEngineOptions, mergeConnectionOptions, mergeEngineOptions } from './options';
@@ -87,6 +88,8 @@ export class TcpEngine implements TcpHost, ListenerTable {
   private readonly ports: EphemeralPorts;
   /** RFC 5961 §7; made at the first challenge ACK, so engines that never send one draw no randomness. */
   private challengeAcks: ChallengeAckLimiter | undefined;
+  /** RFC 4987 §3.6; its secret is drawn at the first SYN cookie. */
+  private cookies: SynCookies | undefined;
 
   constructor(
     readonly env: TcpEnvironment,
@@ -148,6 +151,8 @@ export class TcpEngine implements TcpHost, ListenerTable {
     if ((seg.flags & TcpFlag.RST) !== 0) return;
     // Second, check for an ACK: "Any acknowledgment is bad ... <SEQ=SEG.ACK><CTL=RST>".
     if ((seg.flags & TcpFlag.ACK) !== 0) {
+      // …unless it returns a SYN cookie (RFC 4987 §3.6), which stands for the missing block.
+      if ((seg.flags & TcpFlag.SYN) === 0 && this.cookieAckArrives(listener, src, dst, seg, now)) return;
       const rst = resetFor(seg);
       if (rst !== null) this.transmit({ src: dst, dst: src, repr: rst });
       this.count('rst-sent');
@@ -156,7 +161,7 @@ export class TcpEngine implements TcpHost, ListenerTable {
     // Third, check for a SYN (security/compartment checks do not apply).
     if ((seg.flags & TcpFlag.SYN) === 0) return;
     if (listener.halfOpen >= listener.backlog) {
-      this.count('syn-dropped-half-open-full');
+      this.synFloodArrives(listener, src, dst, seg, now);
       return;
     }
     const cb = new TcpConnection(this, dst, seg.dstPort, src, seg.srcPort, listener.connectionOptions, true);
@@ -175,6 +180,48 @@ export class TcpEngine implements TcpHost, ListenerTable {
     cb.setState('SYN-RECEIVED', 'SYN received');
     cb.lastHeard = now;
     emitSyn(cb, now);
+  }
+
+  /**
+   * RFC 4987 §3.6: the half-open queue is full — answer with a SYN cookie and keep no state. As on
+   * Linux, a SYN is still dropped when the accept queue is full too (or cookies are off).
+   */
+  private synFloodArrives(listener: TcpListener, src: IpAddress, dst: IpAddress, seg: TcpRepr, now: number): void {
+    if (!this.options.synCookies || listener.pendingAccepts >= listener.backlog) {
+      this.count('syn-dropped-half-open-full');
+      return;
+    }
+    this.cookies ??= new SynCookies(() => this.random32());
+    listener.cookieSentAt = now;
+    this.count('syn-cookies-sent');
+    this.transmit({ src: dst, dst: src, repr: cookieSynAck(this, this.cookies, dst, src, seg, listener.connectionOptions, now) });
+  }
+
+  /**
+   * An ACK at a listener that sent cookies lately: when it returns a valid cookie, the connection
+   * is rebuilt and the ACK completes its handshake (into ESTABLISHED, reported by `accept`).
+   * Returns false when the ACK is not a cookie's, so the caller resets it.
+   */
+  private cookieAckArrives(listener: TcpListener, src: IpAddress, dst: IpAddress, seg: TcpRepr, now: number): boolean {
+    if (this.cookies === undefined || now - listener.cookieSentAt >= COOKIE_MAX_AGE * COOKIE_PERIOD_MS) return false;
+    const cb = connectionFromCookie(this, this.cookies, listener, src, dst, seg, now);
+    if (cb === null) {
+      this.count('syn-cookies-failed');
+      return false;
+    }
+    if (listener.pendingAccepts >= listener.backlog) {
+      // As for a half-open block (see `admit`): ignored, the peer's retransmission tries again.
+      this.count('accept-queue-full');
+      return true;
+    }
+    this.count('syn-cookies-recv');
+    this.connections.set(tupleKey(cb.local, cb.localPort, cb.remote, cb.remotePort), cb);
+    listener.halfOpen++;
+    cb.setState('SYN-RECEIVED', 'valid SYN cookie');
+    cb.lastHeard = now;
+    segmentArrives(cb, seg, now);
+    if (cb.state !== 'CLOSED') transmitReady(cb, now);
+    return true;
   }
 
   /** ISS and the send variables that start from it (RFC 9293 §3.4.1, RFC 6528). */

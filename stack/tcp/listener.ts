@@ -3,7 +3,8 @@
  * `accept` events once their handshake completes. Two bounds protect it (RFC 4987 §3): at most
  * `backlog` connections half-open in SYN-RECEIVED, and at most `backlog` accepted connections not
  * yet taken by the user; past either, SYNs and handshake-completing ACKs are dropped, and the
- * peer's retransmissions try again later. (SYN cookies would go where the SYN is dropped.)
+ * peer's retransmissions try again later — except that, with the half-open queue full, SYNs are
+ * answered with SYN cookies (`syn-cookie.ts`) while the accept queue has room.
  */
 
 import type { IpAddress } from '../wire/address';
@@ -19,6 +20,8 @@ export class TcpListener {
   /** `accept` events not yet taken by the user. */
   pendingAccepts = 0;
   closed = false;
+  /** When this listener last answered a SYN with a cookie (only then are ACKs checked for one). */
+  cookieSentAt = -Infinity;
 
   constructor(
     private readonly table: ListenerTable,

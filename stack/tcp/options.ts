@@ -72,6 +72,11 @@ export interface TcpEngineOptions {
    * tcp_challenge_ack_limit, randomised per second as Linux does); Infinity for no bound.
    */
   challengeAckLimit: number;
+  /**
+   * RFC 4987 §3.6: answer SYNs with SYN cookies while a listener's half-open queue is full
+   * (Linux's tcp_syncookies = 1); false drops them instead.
+   */
+  synCookies: boolean;
 }
 
 export const DEFAULT_KEEPALIVE: KeepAliveOptions = {
@@ -110,6 +115,7 @@ export const DEFAULT_ENGINE_OPTIONS: TcpEngineOptions = {
   connection: DEFAULT_CONNECTION_OPTIONS,
   backlog: 511,
   challengeAckLimit: 1000,
+  synCookies: true,
 };
 
 /** Smallest and largest buffer sizes accepted from users (one MSS; the RFC 7323 scaled maximum). */
