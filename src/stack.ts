@@ -13,7 +13,7 @@ import { Stack as CoreStack, type InterfaceOptions, type NetInterface, type Stac
 import type { Route } from '../stack/route';
 import type { CountersView } from '../stack/counters';
 import type { TcpEngine } from '../stack/tcp/engine';
-import type { UdpBinding, UdpHandler, UdpSend } from '../stack/udp';
+import type { UdpBinding, UdpCatchAll, UdpCatchAllHandler, UdpHandler, UdpSend } from '../stack/udp';
 import { IpAddress } from '../stack/wire/address';
 import type { Scheduler } from '../drivers/scheduler';
 import { StackRuntime, realTimers } from './runtime';
@@ -111,6 +111,15 @@ export class Stack {
       onDatagram(d, now);
       this.runtime.wake();
     }, address);
+  }
+
+  /** The UDP catch-all of `family` for `acceptAnyDestination` interfaces (namespace mode). */
+  bindUdpAny(family: 4 | 6, onDatagram: UdpCatchAllHandler): UdpCatchAll {
+    return this.core.bindUdpAny(family, (d, now) => {
+      const taken = onDatagram(d, now);
+      this.runtime.wake();
+      return taken;
+    });
   }
 
   /** Sends one UDP datagram; throws a NetworkError when it cannot be routed. */

@@ -30,7 +30,7 @@ import { routeIpv6, sendIpv6 } from './ipv6/output';
 import { addIpv6Address, ndpPoll, ndpNextDeadline } from './ndp/ndp';
 import { sendIcmpv4, type EchoReply, type EchoSink } from './icmp/icmpv4';
 import { sendIcmpv6 } from './icmp/icmpv6';
-import { UdpTable, sendUdp, type UdpBinding, type UdpHandler, type UdpSend } from './udp';
+import { UdpTable, sendUdp, type UdpBinding, type UdpCatchAll, type UdpCatchAllHandler, type UdpHandler, type UdpSend } from './udp';
 import { TcpGlue } from './tcp-glue';
 import { TcpEngine } from './tcp/engine';
 import type { TcpEngineOptions } from './tcp/options';
@@ -350,6 +350,14 @@ export class Stack {
     return this.udp.bind(port, onDatagram, a !== null && a.isUnspecified() ? null : a);
   }
 
+  /**
+   * The UDP catch-all of `family` (see `UdpTable.bindAny`): datagrams arriving on
+   * `acceptAnyDestination` interfaces for foreign addresses or unbound local ports.
+   */
+  bindUdpAny(family: 4 | 6, onDatagram: UdpCatchAllHandler): UdpCatchAll {
+    return this.udp.bindAny(family, onDatagram);
+  }
+
   sendUdp(d: UdpSend, now = 0): SendError | null {
     return sendUdp(this.host, d, now);
   }
@@ -383,7 +391,7 @@ export class Stack {
   private deliver(protocol: number, src: IpAddress, dst: IpAddress, payload: Uint8Array, iface: NetInterface, now: number): DeliveryResult {
     switch (protocol) {
       case IpProtocol.UDP:
-        return this.udp.input(this.host, src, dst, payload, now);
+        return this.udp.input(this.host, src, dst, payload, now, iface);
       case IpProtocol.TCP:
         return this.tcpGlue.input(src, dst, payload, iface, now);
       default:

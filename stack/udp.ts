@@ -2,6 +2,10 @@
  * UDP (RFC 768) demultiplexing: datagrams to bound ports go to their handler, the rest get
  * ICMP port unreachable (RFC 1122 §4.1.3.1) from the IP layer. This is the minimal hook the
  * stack offers for UDP (DNS relays, tests); there is no socket API on it.
+ *
+ * Namespace mode: on interfaces with `acceptAnyDestination`, datagrams for foreign addresses
+ * (and local ones no port binding takes) go to the family's catch-all (`bindAny`), which sees
+ * the original destination — the UDP counterpart of terminating every TCP connection.
  */
 
 import createDebug from 'debug';
@@ -11,6 +15,7 @@ import { IpProtocol } from './wire/ip-protocol';
 import { isDrop } from './wire/drop';
 import type { IpAddress } from './wire/address';
 import type { DeliveryResult, NetHost, SendError } from './ip/host';
+import type { NetInterface } from './iface/interface';
 
 const log = createDebug('usernet:ip');
 
@@ -29,6 +34,19 @@ export interface UdpDatagram {
 /** Called synchronously from `Stack.input`; it must not throw (exceptions are caught and counted). */
 export type UdpHandler = (d: UdpDatagram, now: number) => void;
 
+/**
+ * A catch-all's handler: true when it took the datagram, false to refuse it (the sender then
+ * gets ICMP port unreachable, from the address it wrote to). Called synchronously from
+ * `Stack.input`; it must not throw.
+ */
+export type UdpCatchAllHandler = (d: UdpDatagram, now: number) => boolean;
+
+/** The catch-all of one family (`UdpTable.bindAny`). */
+export interface UdpCatchAll {
+  readonly family: 4 | 6;
+  close(): void;
+}
+
 export interface UdpBinding {
   readonly port: number;
   /** null: every local address. */
@@ -39,6 +57,25 @@ export interface UdpBinding {
 export class UdpTable {
   private readonly bindings = new Map<number, { address: IpAddress | null; handler: UdpHandler }[]>();
   private count = 0;
+  private readonly catchAll = new Map<4 | 6, UdpCatchAllHandler>();
+
+  /**
+   * Takes the datagrams of `family` that arrive on an `acceptAnyDestination` interface for a
+   * foreign unicast address, or for a local one with no port binding. One per family; a second
+   * throws EADDRINUSE.
+   */
+  bindAny(family: 4 | 6, handler: UdpCatchAllHandler): UdpCatchAll {
+    if (family !== 4 && family !== 6) throw new TypeError(`family must be 4 or 6, got ${String(family)}`);
+    if (typeof handler !== 'function') throw new TypeError('UDP handler must be a function');
+    if (this.catchAll.has(family)) throw Object.assign(new Error(`bind EADDRINUSE: a UDP catch-all for IPv${family} exists`), { code: 'EADDRINUSE' });
+    this.catchAll.set(family, handler);
+    return {
+      family,
+      close: () => {
+        if (this.catchAll.get(family) === handler) this.catchAll.delete(family);
+      },
+    };
+  }
 
   /** Binds `port` (1–65535) on `address` or all addresses; throws on a port already bound. */
   bind(port: number, handler: UdpHandler, address: IpAddress | null = null): UdpBinding {
@@ -67,8 +104,11 @@ export class UdpTable {
     };
   }
 
-  /** A datagram (the IP payload, a view) from `src` to `dst`; verifies the checksum. */
-  input(host: NetHost, src: IpAddress, dst: IpAddress, payload: Uint8Array, now: number): DeliveryResult {
+  /**
+   * A datagram (the IP payload, a view) from `src` to `dst` that arrived on `iface`; verifies
+   * the checksum. Port bindings see only datagrams for our own addresses.
+   */
+  input(host: NetHost, src: IpAddress, dst: IpAddress, payload: Uint8Array, now: number, iface?: NetInterface): DeliveryResult {
     const c = host.counters;
     const v6 = src.family === 6;
     const pseudo = v6
@@ -80,24 +120,36 @@ export class UdpTable {
       c.drop('udp', d);
       return 'delivered'; // a corrupt datagram gets no ICMP answer
     }
-    const b = this.bindings.get(d.dstPort)?.find((x) => x.address === null || x.address.equals(dst));
-    if (b === undefined) {
+    const group = dst.isMulticast() || (dst.family === 4 && iface !== undefined && iface.isIpv4Broadcast(dst.v4));
+    const local = group || host.isLocalAddress(dst);
+    const b = local ? this.bindings.get(d.dstPort)?.find((x) => x.address === null || x.address.equals(dst)) : undefined;
+    const any = iface?.acceptAnyDestination === true && !group ? this.catchAll.get(dst.family) : undefined;
+    if (b === undefined && any === undefined) {
       c.add('udp', 'NoPorts');
-      return dst.isMulticast() ? 'delivered' : 'port-unreachable';
+      return group ? 'delivered' : 'port-unreachable';
     }
-    c.add('udp', 'InDatagrams');
+    // Ownership moves here: the handler keeps a copy, the frame's bytes go back to the driver.
+    const datagram: UdpDatagram = { src, srcPort: d.srcPort, dst, dstPort: d.dstPort, payload: Uint8Array.from(d.payload) };
     try {
-      b.handler({ src, srcPort: d.srcPort, dst, dstPort: d.dstPort, payload: Uint8Array.from(d.payload) }, now);
+      if (b !== undefined) b.handler(datagram, now);
+      else if (!any!(datagram, now)) {
+        c.add('udp', 'NoPorts');
+        return 'port-unreachable';
+      }
     } catch (e) {
       c.drop('udp', 'udp-handler-threw');
       log('UDP handler for port %d threw: %O', d.dstPort, e);
     }
+    c.add('udp', 'InDatagrams');
     return 'delivered';
   }
 }
 
 export interface UdpSend {
-  /** Chosen by routing when absent. */
+  /**
+   * Chosen by routing when absent. Any address is sent as given, also one that is not ours:
+   * namespace mode answers from the foreign address a catch-all datagram was sent to.
+   */
   src?: IpAddress;
   srcPort: number;
   dst: IpAddress;

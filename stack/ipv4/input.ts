@@ -4,8 +4,9 @@
  * ICMP or the transport demultiplexer, answering "protocol/port unreachable" when nobody takes it.
  *
  * A host, not a router: datagrams for addresses we do not own are dropped and counted
- * (InAddrErrors), except on interfaces with `acceptAnyDestination`, where TCP is delivered for
- * any destination (the namespace mode terminates connections on behalf of every host).
+ * (InAddrErrors), except on interfaces with `acceptAnyDestination`, where TCP and UDP are
+ * delivered for any unicast destination (the namespace mode terminates connections and relays
+ * datagrams on behalf of every host).
  */
 
 import createDebug from 'debug';
@@ -59,7 +60,7 @@ export class Ipv4Input {
     }
     const toGroup = ip.dst >>> 28 === 0xe || iface.isIpv4Broadcast(ip.dst);
     const forUs = iface.isLoopback || this.host.isLocalAddress(IpAddress.v4(ip.dst)) || iface.isIpv4Broadcast(ip.dst) || ip.dst === ALL_HOSTS;
-    if (!forUs && !(iface.acceptAnyDestination && ip.protocol === IpProtocol.TCP && !toGroup)) {
+    if (!forUs && !(iface.acceptAnyDestination && isRelayed(ip.protocol) && !toGroup)) {
       // Not a router (RFC 1122 §3.3.1.1: hosts SHOULD NOT forward by default). TTL is only
       // decremented and checked on forwarding (RFC 1812 §5.3.1), which we never do.
       c.add('ipv4', 'InAddrErrors');
@@ -146,3 +147,8 @@ function wholeHeader(ip: Ipv4Repr, dataLen: number): Uint8Array {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Transports an `acceptAnyDestination` interface takes for foreign addresses. */
+function isRelayed(protocol: number): boolean {
+  return protocol === IpProtocol.TCP || protocol === IpProtocol.UDP;
+}

@@ -59,7 +59,9 @@ export class Ipv6Input {
       return;
     }
     const forUs = iface.isLoopback || iface.hasIpv6(dst) || this.host.isLocalAddress(dst) || (dst.isMulticast() && this.joined(iface, dst));
-    if (!forUs && !(iface.acceptAnyDestination && ip.upperLayerProtocol === IpProtocol.TCP && !dst.isMulticast())) {
+    // Namespace mode (`acceptAnyDestination`): TCP and UDP for any unicast destination.
+    const relayed = ip.upperLayerProtocol === IpProtocol.TCP || ip.upperLayerProtocol === IpProtocol.UDP;
+    if (!forUs && !(iface.acceptAnyDestination && relayed && !dst.isMulticast())) {
       c.add('ipv6', 'InAddrErrors');
       c.drop('ipv6', 'ipv6-not-for-us');
       return;
