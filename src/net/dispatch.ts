@@ -8,19 +8,24 @@
 
 import debugFactory from 'debug';
 import type { TcpConnection } from '../../stack/tcp/connection';
-import type { TcpEvent } from '../../stack/tcp/events';
+import type { PendingSyn } from '../../stack/tcp/deferred';
+import type { TcpConnectionEvent, TcpEvent } from '../../stack/tcp/events';
 import type { TcpListener } from '../../stack/tcp/listener';
 
 const log = debugFactory('usernet:net');
 
 /** A connection's owner (a `TcpHandle`). */
 export interface ConnectionSink {
-  deliver(ev: Exclude<TcpEvent, { kind: 'accept' }>): void;
+  deliver(ev: TcpConnectionEvent): void;
 }
 
-/** A listener's owner (a `TcpListenHandle`). */
+/** A listener's owner (a `TcpListenHandle`, or an `InterceptHandle` for deferred SYNs). */
 export interface ListenerSink {
   accept(conn: TcpConnection): void;
+  /** A deferring listener holds a SYN (`stack/tcp/deferred.ts`). */
+  syn?(pending: PendingSyn): void;
+  /** A held SYN expired undecided. */
+  synExpired?(pending: PendingSyn): void;
 }
 
 export class TcpEventRouter {
@@ -55,6 +60,14 @@ export class TcpEventRouter {
   /** Called by the runtime after each input/poll/flush with `engine.takeEvents()`. */
   dispatch(events: readonly TcpEvent[]): void {
     for (const ev of events) {
+      if (ev.kind === 'syn' || ev.kind === 'syn-expired') {
+        const sink = this.listeners.get(ev.listener);
+        if (ev.kind === 'syn') sink?.syn?.(ev.pending);
+        else sink?.synExpired?.(ev.pending);
+        continue;
+      }
+      // A deferred accept hands its connection out before the handshake completes.
+      if (ev.kind === 'accept' && this.connections.has(ev.conn)) continue;
       if (ev.kind === 'accept') {
         const sink = this.listeners.get(ev.listener);
         if (sink === undefined) {

@@ -14,7 +14,7 @@
 
 import debugFactory from 'debug';
 import type { TcpConnection } from '../../stack/tcp/connection';
-import type { TcpEvent } from '../../stack/tcp/events';
+import type { TcpConnectionEvent } from '../../stack/tcp/events';
 import { isTcpError } from '../../stack/tcp/events';
 import { IpAddress } from '../../stack/wire/address';
 import type { ConnectionSink } from './dispatch';
@@ -133,7 +133,7 @@ export class TcpHandle implements StreamHandle, ConnectionSink {
 
   // ------------------------------------------------------------------ engine events
 
-  deliver(ev: Exclude<TcpEvent, { kind: 'accept' }>): void {
+  deliver(ev: TcpConnectionEvent): void {
     if (this.closed) return;
     this.deliverEvent(ev);
     this.updateActive();
@@ -148,7 +148,7 @@ export class TcpHandle implements StreamHandle, ConnectionSink {
     this.refs.setActive(!this.closed && busy);
   }
 
-  private deliverEvent(ev: Exclude<TcpEvent, { kind: 'accept' }>): void {
+  private deliverEvent(ev: TcpConnectionEvent): void {
     switch (ev.kind) {
       case 'established': {
         const req = this.connectReq;

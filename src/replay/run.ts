@@ -139,6 +139,7 @@ export function runReplay(ep: Endpoint, feeds: readonly Packet[], expectedEndMs:
 
   const takeEvents = (): void => {
     for (const e of core.tcp.takeEvents()) {
+      if (e.kind === 'syn' || e.kind === 'syn-expired') continue; // no deferring listener here
       const c = byTuple.get(tupleKey(e.conn.local, e.conn.localPort, e.conn.remote, e.conn.remotePort));
       switch (e.kind) {
         case 'accept':

@@ -89,6 +89,7 @@ export class SocketTable {
       if (s !== undefined) s.acceptQueue.push(cs);
       return;
     }
+    if (ev.kind === 'syn' || ev.kind === 'syn-expired') return; // no deferring listener here
     const cs = this.byConn.get(ev.conn);
     if (cs === undefined) return;
     switch (ev.kind) {

@@ -126,6 +126,7 @@ export function runScenario(o: ScenarioOptions): ScenarioResult {
   function dispatch(stackIndex: number, events: TcpEvent[]): void {
     const now = clock.now();
     for (const e of events) {
+      if (e.kind === 'syn' || e.kind === 'syn-expired') continue; // no deferring listener here
       let end = flows.map((f) => f.endOf(e.conn)).find((x) => x !== undefined);
       const flow = flows.find((f) => f.endOf(e.conn) !== undefined || (e.kind === 'accept' && f.serverStack === stackIndex && f.port === e.conn.localPort));
       if (flow === undefined) {

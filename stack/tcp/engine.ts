@@ -16,6 +16,7 @@ import type { TcpEnvironment, TcpHost, TcpSegmentOut } from './host';
 import { segmentArrives } from './input';
 import { ChallengeAckLimiter } from './challenge-ack';
 import { IsnGenerator } from './isn';
+import { DeferredSyns, type DeferredSynTable, type PendingSyn, type RefuseHow, type TcpUnreachableOut } from './deferred';
 import { COOKIE_MAX_AGE, COOKIE_PERIOD_MS, connectionFromCookie, cookieSynAck, SynCookies } from './syn-cookie';
 import { findListener, listenerConflict, type ListenerTable, TcpListener } from './listener';
 import { negotiateFromSyn, prepareSyn } from './negotiate';
@@ -33,6 +34,7 @@ export type { TcpEvent, TcpError, ConnectionErrorCode, ListenErrorCode, ConnectE
 export { isTcpError } from './events';
 export { TcpConnection, type TcpConnectionStats } from './connection';
 export { TcpListener } from './listener';
+export { PendingSyn, MAX_DEFERRED_SYNS, DEFERRED_SYN_TIMEOUT_MS, type RefuseHow, type TcpUnreachableOut } from './deferred';
 export type { TcpEngineOptions, TcpConnectionOptions, KeepAliveOptions } from './options';
 
 const log = debugFactory('usernet:tcp');
@@ -44,6 +46,10 @@ export interface ListenOptions {
   ipv6Only?: boolean;
   /** Options for the connections this listener accepts. */
   connection?: Partial<TcpConnectionOptions>;
+  /** `intercept` only: hold each SYN for `accept()`/`refuse()` (`deferred.ts`). */
+  defer?: boolean;
+  /** How long a deferred SYN may wait (default `DEFERRED_SYN_TIMEOUT_MS`). */
+  deferTimeoutMs?: number;
 }
 
 export interface ConnectOptions {
@@ -74,12 +80,15 @@ function validPort(p: number): boolean {
   return Number.isInteger(p) && p >= 0 && p <= 65535;
 }
 
-export class TcpEngine implements TcpHost, ListenerTable {
+export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
   readonly options: TcpEngineOptions;
   lastNow = 0;
   private readonly connections = new Map<string, TcpConnection>();
   private readonly listeners = new Set<TcpListener>();
   private output: TcpSegmentOut[] = [];
+  private unreachables: TcpUnreachableOut[] = [];
+  /** SYNs held by deferring listeners (`deferred.ts`). */
+  private readonly deferred = new DeferredSyns(this, this);
   private events: TcpEvent[] = [];
   private readonly woken = new Set<ControlBlock>();
   private timeWaitCount = 0;
@@ -116,6 +125,7 @@ export class TcpEngine implements TcpHost, ListenerTable {
       if (cb.state !== 'CLOSED') transmitReady(cb, now);
       return;
     }
+    if (this.deferred.absorb(dst, src, seg)) return;
     const listener = findListener(this.listeners, dst, seg.dstPort, src.family);
     if (listener !== undefined) {
       this.listenArrives(listener, src, dst, seg, now);
@@ -160,10 +170,16 @@ export class TcpEngine implements TcpHost, ListenerTable {
     }
     // Third, check for a SYN (security/compartment checks do not apply).
     if ((seg.flags & TcpFlag.SYN) === 0) return;
+    if (listener.defer) return this.deferred.hold(listener, src, dst, seg, now, listener.deferTimeoutMs);
     if (listener.halfOpen >= listener.backlog) {
       this.synFloodArrives(listener, src, dst, seg, now);
       return;
     }
+    this.openPassive(listener, src, dst, seg, now);
+  }
+
+  /** SYN-RECEIVED for `seg`, SYN-ACK sent (RFC 9293 §3.10.7.2, "third, check for a SYN"). */
+  private openPassive(listener: TcpListener, src: IpAddress, dst: IpAddress, seg: TcpRepr, now: number): TcpConnection {
     const cb = new TcpConnection(this, dst, seg.dstPort, src, seg.srcPort, listener.connectionOptions, true);
     cb.state = 'LISTEN';
     cb.listener = listener;
@@ -180,6 +196,29 @@ export class TcpEngine implements TcpHost, ListenerTable {
     cb.setState('SYN-RECEIVED', 'SYN received');
     cb.lastHeard = now;
     emitSyn(cb, now);
+    return cb;
+  }
+
+  acceptDeferred(p: PendingSyn): TcpConnection | TcpError<'EINVAL' | 'EADDRINUSE'> {
+    if (p.listener.closed || !this.deferred.settle(p, 'accepted')) return tcpError('EINVAL');
+    if (this.connections.has(tupleKey(p.local, p.localPort, p.remote, p.remotePort))) return tcpError('EADDRINUSE');
+    const cb = this.openPassive(p.listener, p.remote, p.local, p.syn, this.lastNow);
+    // The user holds it from now on: a failed handshake is reported (`stateChanged`), not hidden.
+    cb.announced = true;
+    return cb;
+  }
+
+  refuseDeferred(p: PendingSyn, how: RefuseHow): boolean {
+    if (!this.deferred.settle(p, 'refused')) return false;
+    if (how === 'unreachable') {
+      this.count('deferred-syn-unreachable');
+      this.unreachables.push({ src: p.local, dst: p.remote, syn: p.syn });
+      return true;
+    }
+    const rst = resetFor(p.syn); // §3.10.7.1: as if no listener had been there
+    if (rst !== null) this.transmit({ src: p.local, dst: p.remote, repr: rst });
+    this.count('rst-sent');
+    return true;
   }
 
   /**
@@ -259,6 +298,7 @@ export class TcpEngine implements TcpHost, ListenerTable {
   /** Fires due timers and sends whatever is ready (coalesced writes/ACKs). */
   poll(now: number): void {
     this.lastNow = now;
+    this.deferred.expire(now);
     for (const cb of [...this.connections.values()]) {
       if (deadlineOf(cb) <= now) fireTimers(cb, now);
     }
@@ -274,7 +314,7 @@ export class TcpEngine implements TcpHost, ListenerTable {
   /** Earliest time `poll()` has work to do; Infinity when idle. */
   nextDeadline(): number {
     if (this.woken.size > 0) return this.lastNow;
-    let t = Infinity;
+    let t = this.deferred.nextDeadline();
     for (const cb of this.connections.values()) t = Math.min(t, deadlineOf(cb));
     return t;
   }
@@ -283,6 +323,16 @@ export class TcpEngine implements TcpHost, ListenerTable {
   takeOutput(): TcpSegmentOut[] {
     const out = this.output;
     this.output = [];
+    return out;
+  }
+
+  /**
+   * Refused SYNs to answer with ICMP destination unreachable (`refuse('unreachable')`); the
+   * network layer builds the message, quoting the SYN. The caller owns the array.
+   */
+  takeUnreachables(): TcpUnreachableOut[] {
+    const out = this.unreachables;
+    this.unreachables = [];
     return out;
   }
 
@@ -333,7 +383,8 @@ export class TcpEngine implements TcpHost, ListenerTable {
     const any = IpAddress.parse(family === 4 ? '0.0.0.0' : '::')!;
     const backlog = Math.max(1, Math.min(65535, Math.floor(opts.backlog ?? this.options.backlog)));
     const connOpts = mergeConnectionOptions(this.options.connection, opts.connection);
-    const l = new TcpListener(this, any, 0, backlog, family === 6, connOpts, true);
+    const l = new TcpListener(this, any, 0, backlog, family === 6, connOpts, true, opts.defer === true);
+    if (opts.deferTimeoutMs !== undefined && opts.deferTimeoutMs > 0) l.deferTimeoutMs = opts.deferTimeoutMs;
     this.listeners.add(l);
     log('%s', l);
     return l;
@@ -438,6 +489,9 @@ export class TcpEngine implements TcpHost, ListenerTable {
       if (next !== 'CLOSED') {
         cb.announced = true;
         this.emit({ kind: 'accept', listener: l, conn: cb.conn });
+      } else if (cb.announced) {
+        // A deferred accept whose handshake failed (RST, SYN-ACK unanswered): its user hears it.
+        cb.emit({ kind: 'error', conn: cb.conn, code: 'ECONNRESET' });
       }
     }
     if (next === 'TIME-WAIT') this.timeWaitCount++;
@@ -451,8 +505,9 @@ export class TcpEngine implements TcpHost, ListenerTable {
 
   unlisten(l: TcpListener): void {
     this.listeners.delete(l);
+    this.deferred.dropListener(l);
     for (const cb of [...this.connections.values()]) {
-      if (cb.listener === l && cb.state === 'SYN-RECEIVED') cb.terminate('listener closed');
+      if (cb.listener === l && cb.state === 'SYN-RECEIVED' && !cb.announced) cb.terminate('listener closed');
     }
   }
 }

@@ -4,6 +4,7 @@
  */
 
 import type { TcpConnection } from './connection';
+import type { PendingSyn } from './deferred';
 import type { TcpListener } from './listener';
 
 /** Errors that end a connection (mapped from causes in one place, `connection.ts`'s `fail`). */
@@ -21,7 +22,14 @@ export type TcpEvent =
   | { kind: 'drained'; conn: TcpConnection }
   | { kind: 'error'; conn: TcpConnection; code: ConnectionErrorCode }
   /** The connection is gone from the user's point of view; no event for it follows. */
-  | { kind: 'closed'; conn: TcpConnection };
+  | { kind: 'closed'; conn: TcpConnection }
+  /** A deferring listener holds a SYN until `pending.accept()` or `pending.refuse()` (`deferred.ts`). */
+  | { kind: 'syn'; listener: TcpListener; pending: PendingSyn }
+  /** A held SYN timed out unanswered (`DEFERRED_SYN_TIMEOUT_MS`); nothing was sent to the peer. */
+  | { kind: 'syn-expired'; listener: TcpListener; pending: PendingSyn };
+
+/** The events about one connection (every kind but the listener's). */
+export type TcpConnectionEvent = Exclude<TcpEvent, { kind: 'accept' | 'syn' | 'syn-expired' }>;
 
 /** A typed failure of a user call. */
 export interface TcpError<C extends string> {

@@ -8,6 +8,7 @@
  */
 
 import type { IpAddress } from '../wire/address';
+import { DEFERRED_SYN_TIMEOUT_MS } from './deferred';
 import type { TcpConnectionOptions } from './options';
 
 export interface ListenerTable {
@@ -37,7 +38,16 @@ export class TcpListener {
      * family that no ordinary listener takes (see `TcpEngine.intercept`). Its `port` is 0.
      */
     readonly intercept = false,
+    /**
+     * Deferred accept (`deferred.ts`): SYNs are held and reported as `syn` events instead of
+     * being answered at once. Only intercepting listeners defer.
+     */
+    readonly defer = false,
   ) {}
+
+  /** SYNs held for the user's decision (bounded by `MAX_DEFERRED_SYNS`), and for how long at most. */
+  deferredSyns = 0;
+  deferTimeoutMs = DEFERRED_SYN_TIMEOUT_MS;
 
   get isWildcard(): boolean {
     return this.local.isUnspecified();
