@@ -58,6 +58,8 @@ export class Server extends EventEmitter {
   _unref = false;
   _connectionKey: string | undefined = undefined;
   _pipeName: string | undefined = undefined;
+  /** Counts close() calls, so a listen() whose host lookup ends after a close() does nothing. */
+  _listeningId = 1;
   private pipeAccess: { readableAll: boolean; writableAll: boolean } = { readableAll: false, writableAll: false };
   allowHalfOpen: boolean;
   pauseOnConnect: boolean;
@@ -131,7 +133,8 @@ export class Server extends EventEmitter {
     }
     options = given as typeof options;
     this.addSignal(options);
-    if (typeof options.fd === 'number') throw ERR_INVALID_ARG_VALUE('options.fd', options.fd, 'is not supported on a usernet stack');
+    // Node 20 takes only a non-negative fd as one; a negative fd falls through to port/path.
+    if (typeof options.fd === 'number' && options.fd >= 0) throw ERR_INVALID_ARG_VALUE('options.fd', options.fd, 'is not supported on a usernet stack');
     if (args.length === 0 || typeof args[0] === 'function' || (options.port === undefined && 'port' in options) || options.port === null) {
       options.port = 0;
     }
@@ -171,7 +174,10 @@ export class Server extends EventEmitter {
   }
 
   private lookupAndListen(port: number, host: string, backlog: number | undefined, ipv6Only: boolean): void {
+    const listeningId = this._listeningId;
     defaultLookup(host, {}, (err, ip, family) => {
+      // close() while the name was being looked up: this listen() is void (Node's _listeningId).
+      if (listeningId !== this._listeningId) return;
       if (err) this.emit('error', err);
       else this.setupListenHandle(ip as string, port, family === 6 ? 6 : 4, backlog, ipv6Only);
     });
@@ -302,6 +308,7 @@ export class Server extends EventEmitter {
       this._handle.close();
       this._handle = null;
     }
+    this._listeningId++;
     this._emitCloseIfDrained();
     return this;
   }
