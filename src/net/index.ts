@@ -48,6 +48,20 @@ export interface NetModule {
   readonly context: NetContext;
 }
 
+/**
+ * Node's `net.Socket`, `net.Stream` and `net.Server` are functions that also work without `new`
+ * (`net.Server()` in Node's own tests, and in older code). A class cannot be called, so the module
+ * exports it behind a proxy whose call makes an instance; the proxy is also each instance's
+ * `constructor`, as `socket.constructor === net.Socket` holds in Node.
+ */
+function callableClass<C extends new (...args: never[]) => object>(cls: C): C {
+  const proxy = new Proxy(cls, {
+    apply: (target, _thisArg, args: unknown[]) => Reflect.construct(target, args),
+  });
+  Object.defineProperty(cls.prototype, 'constructor', { value: proxy, writable: true, configurable: true, enumerable: false });
+  return proxy;
+}
+
 /** Builds the `net` module for the stack `runtime` drives. */
 export function createNet(runtime: NetRuntime): NetModule {
   const ctx = new NetContext(runtime);
@@ -61,6 +75,8 @@ export function createNet(runtime: NetRuntime): NetModule {
   }
   Object.defineProperty(StackSocket, 'name', { value: 'Socket' });
   Object.defineProperty(StackServer, 'name', { value: 'Server' });
+  const SocketClass = callableClass(StackSocket);
+  const ServerClass = callableClass(StackServer);
 
   function createServer(options?: ServerOptions | ((socket: Socket) => void), connectionListener?: (socket: Socket) => void): Server {
     return new StackServer(options as ServerOptions, connectionListener);
@@ -75,9 +91,9 @@ export function createNet(runtime: NetRuntime): NetModule {
   }
 
   return {
-    Socket: StackSocket,
-    Stream: StackSocket,
-    Server: StackServer,
+    Socket: SocketClass,
+    Stream: SocketClass,
+    Server: ServerClass,
     createServer: createServer as NetModule['createServer'],
     connect: connect as NetModule['connect'],
     createConnection: connect as NetModule['connect'],
