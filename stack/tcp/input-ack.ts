@@ -36,7 +36,7 @@ export function processAck(cb: ControlBlock, seg: TcpRepr, now: number): boolean
   }
   if (seqGt(ack, cb.sndNxt)) cb.sndNxt = ack;
   const sack = seg.options.sack;
-  if (cb.sackEnabled && sack !== undefined && sack.length > 0) cb.scoreboard.update(sack, cb.sndUna, cb.sndMax);
+  const newlySacked = cb.sackEnabled && sack !== undefined && sack.length > 0 ? cb.scoreboard.update(sack, cb.sndUna, cb.sndMax) : 0;
 
   // Send-window update (RFC 9293 §3.10.7.4 fifth, ESTABLISHED: SND.WL1/SND.WL2 guard against old segments).
   let windowChanged = false;
@@ -62,11 +62,13 @@ export function processAck(cb: ControlBlock, seg: TcpRepr, now: number): boolean
     acked === 0 &&
     seg.payload.length === 0 &&
     (seg.flags & (TcpFlag.SYN | TcpFlag.FIN)) === 0 &&
-    !windowChanged &&
-    cb.sndWnd > 0 &&
-    seqGt(cb.sndMax, cb.sndUna)
+    seqGt(cb.sndMax, cb.sndUna) &&
+    ((!windowChanged && cb.sndWnd > 0) || newlySacked > 0)
   ) {
-    // RFC 5681 §2, "DUPLICATE ACKNOWLEDGMENT": all five conditions.
+    // RFC 5681 §2, "DUPLICATE ACKNOWLEDGMENT": all five conditions; or, with SACK, an ACK that
+    // reports octets not SACKed before (RFC 6675 §2), whatever its window. Linux's receive
+    // window grows with nearly every ACK while it auto-tunes its buffer, so the window condition
+    // alone would discard most of its duplicate ACKs and leave losses to the RTO.
     duplicateAck(cb, now);
   }
   return true;

@@ -18,12 +18,17 @@ export class SackScoreboard {
     return this.ranges.length;
   }
 
-  /** Records the blocks of one ACK; RFC 2018 §5: ignore blocks outside (SND.UNA, SND.MAX]. */
-  update(blocks: readonly SackBlock[], sndUna: number, sndMax: number): void {
+  /**
+   * Records the blocks of one ACK; RFC 2018 §5: ignore blocks outside (SND.UNA, SND.MAX].
+   * Returns how many bytes were SACKed for the first time (RFC 6675 §2's duplicate-ACK test).
+   */
+  update(blocks: readonly SackBlock[], sndUna: number, sndMax: number): number {
+    const before = this.sackedBelow(sndMax);
     for (const b of blocks) {
       if (!seqLt(b.left, b.right) || seqLe(b.right, sndUna) || seqGt(b.right, sndMax)) continue;
       this.add(seqMax(b.left, sndUna), b.right);
     }
+    return Math.max(0, this.sackedBelow(sndMax) - before);
   }
 
   private add(left: number, right: number): void {

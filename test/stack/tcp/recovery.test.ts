@@ -1,0 +1,52 @@
+/**
+ * Loss detection and recovery as the Linux kernel exercises it (found by the TAP interop tests in
+ * test/interop/tcp-impair.test.ts): duplicate ACKs under SACK (RFC 6675 §2) while the peer's
+ * window keeps moving.
+ */
+import test from 'ava';
+import { isTcpError } from '../../../stack/tcp/events';
+import { seqAdd, seqDiff } from '../../../stack/tcp/seq';
+import type { TcpOptions } from '../../../stack/wire/tcp';
+import { ACK, bytes, established, type Harness } from './harness';
+
+const MSS = 1460;
+const SACK_SYN: TcpOptions = { mss: MSS, sackPermitted: true };
+
+function write(h: Harness, n: number): void {
+  const r = h.conn.send(bytes(n));
+  if (isTcpError(r) || r !== n) throw new Error('send');
+}
+
+/** SACK option for segments [from, to) (in MSS units above `una`). */
+function sackSegments(una: number, from: number, to: number): TcpOptions {
+  return { sack: [{ left: seqAdd(una, from * MSS), right: seqAdd(una, to * MSS) }] };
+}
+
+test('with SACK, ACKs reporting new SACKed data are duplicates even when the window grows: the third fast-retransmits (RFC 6675 §2)', (t) => {
+  const h = established({ congestion: 'newreno' }, SACK_SYN);
+  write(h, 10 * MSS);
+  t.is(h.flush().length, 10);
+  const una = seqAdd(h.iss, 1);
+  // Segment 0 is lost; 1, 2 and 3 arrive, and each ACK opens the window a little (Linux's
+  // receive-buffer auto-tuning does this on nearly every ACK).
+  t.deepEqual(h.send({ flags: ACK, ack: una, window: 60000, options: sackSegments(una, 1, 2) }), []);
+  t.deepEqual(h.send({ flags: ACK, ack: una, window: 61000, options: sackSegments(una, 1, 3) }), []);
+  const fr = h.send({ flags: ACK, ack: una, window: 62000, options: sackSegments(una, 1, 4) });
+  t.deepEqual(fr.map((s) => [seqDiff(s.seq, una), s.payload.length]), [[0, MSS]]);
+  t.is(h.engine.counter('fast-retransmits'), 1);
+  t.true(h.conn.inRecovery);
+});
+
+test('with SACK, window updates that report nothing new are not duplicate ACKs (RFC 5681 §2, RFC 6675 §2)', (t) => {
+  const h = established({ congestion: 'newreno' }, SACK_SYN);
+  write(h, 10 * MSS);
+  t.is(h.flush().length, 10);
+  const una = seqAdd(h.iss, 1);
+  h.send({ flags: ACK, ack: una, window: 60000, options: sackSegments(una, 1, 2) });
+  t.is(h.conn.dupAcks, 1);
+  for (const window of [61000, 62000, 63000]) {
+    t.deepEqual(h.send({ flags: ACK, ack: una, window, options: sackSegments(una, 1, 2) }), []);
+  }
+  t.is(h.conn.dupAcks, 1);
+  t.is(h.engine.counter('fast-retransmits'), 0);
+});
