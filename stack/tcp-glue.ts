@@ -16,6 +16,8 @@ import type { RandomSource } from './random';
 import type { DeliveryResult, NetHost, TransportError } from './ip/host';
 import type { NetInterface } from './iface/interface';
 import type { TcpEnvironment, TcpSegmentOut } from './tcp/host';
+import type { TcpUnreachableOut } from './tcp/deferred';
+import { sendTcpUnreachable } from './tcp-unreachable';
 import { routeIpv4 } from './ipv4/output';
 import { routeIpv6 } from './ipv6/output';
 
@@ -41,6 +43,8 @@ export interface TcpEngineLike {
   poll(now: number): void;
   nextDeadline(): number;
   takeOutput(): TcpSegmentOut[];
+  /** Refused deferred SYNs to answer with ICMP unreachable (`stack/tcp/deferred.ts`). */
+  takeUnreachables?(): TcpUnreachableOut[];
 }
 
 export type TcpEngineFactory<E extends TcpEngineLike> = (env: TcpEnvironment) => E;
@@ -140,6 +144,7 @@ export class TcpGlue<E extends TcpEngineLike = TcpEngineLike> {
         log('TCP segment to %s not sent: %s', s.dst.toString(), r);
       }
     }
+    for (const u of this.engine.takeUnreachables?.() ?? []) sendTcpUnreachable(this.host, u, this.host.defaultTtl, now);
   }
 
   private mtuFor(remote: IpAddress): number {
