@@ -68,6 +68,14 @@ async function waitFor(cond: () => boolean, what: string, ms = 15_000): Promise<
   }
 }
 
+/**
+ * Namespaces a CLI child made (the harness names them `usernet-<pid>-…`). Other test files make
+ * and remove namespaces concurrently, so leftovers are judged by the child's PID, not by counts.
+ */
+function namespacesOf(pid: number | undefined): string[] {
+  return namespaces().filter((n) => pid !== undefined && n.startsWith(`usernet-${pid}-`));
+}
+
 function namespaces(): string[] {
   return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0] ?? '');
 }
@@ -180,23 +188,21 @@ maybe('errors are one clear line and a non-zero exit: namespace exists, host por
   const taken = net.createServer();
   await new Promise<void>((r) => taken.listen({ port: 0, host: '127.0.0.1' }, () => r()));
   const port = (taken.address() as net.AddressInfo).port;
-  const before = namespaces().length;
   const r = cli(['netns', '-p', `127.0.0.1:${port}:80`, '--', 'true']);
   t.is((await r.exit).code, 1);
   t.regex(r.err(), new RegExp(`^usernet netns: -p 127\\.0\\.0\\.1:${port}: port taken on the host\\n$`));
-  t.is(namespaces().length, before);
+  t.deepEqual(namespacesOf(r.child.pid), []);
   await new Promise<void>((x) => taken.close(() => x()));
 });
 
 maybe('usernet demo tells the namespace story and leaves nothing behind', async (t) => {
-  const before = namespaces().length;
   const r = cli(['demo']);
   const e = await r.exit;
   t.is(e.code, 0, r.out() + r.err());
   t.regex(r.out(), /hello from the host, you are 127\.0\.0\.1/);
   t.regex(r.out(), /hello, usernet/);
   t.notRegex(r.out(), /FAILED/);
-  t.is(namespaces().length, before);
+  t.deepEqual(namespacesOf(r.child.pid), []);
 });
 
 maybe('--pcap captures the TAP link and --stats prints the connection table', async (t) => {

@@ -29,10 +29,12 @@ test('a fixture that passes: exit 0, header line, PASS', async (t) => {
   t.regex(r.out, /PASS\n$/);
 });
 
-test('without its expectations the known finding fails the replay: exit 1, one readable line, FAIL', async (t) => {
-  const r = await run(['replay', join(fixtures, 'tcp4-rst.pcap'), '--as', '10.99.0.1:40004', '--no-expect']);
+test('without its expectations an allowed difference fails the replay: exit 1, one readable line, FAIL', async (t) => {
+  // ndp.pcap's expectations allow the duplicate address detection the original endpoint did while
+  // its address was (re)configured; usernet's address is configured before a replay, DAD off.
+  const r = await run(['replay', join(fixtures, 'ndp.pcap'), '--as', 'fd99::1', '--no-expect']);
   t.is(r.status, 1);
-  t.regex(r.out, /frame 8: expected \[R\.\] seq 6 ack 6 win \d+ len 0, usernet sent \[R\.\] seq 6 ack 6 win \d+ len 0 \(options <TS> vs <>\)\n/);
+  t.regex(r.out, /frame 1: expected neighbour solicitation :: > ff02::1:ff00:1, target fe80::99:ff:fe00:1 at [\d.]+ ms, usernet sent none\n/);
   t.regex(r.out, /FAIL\n$/);
 });
 
