@@ -134,11 +134,22 @@ function duplicateAck(cb: ControlBlock, now: number): void {
     return;
   }
   // RFC 6582 §3.2 step 2: only when the cumulative ACK covers the last recovery point.
-  if (cb.dupAcks === DUPACK_THRESHOLD && seqGe(cb.sndUna, cb.recover)) {
+  if (firstSegmentLost(cb) && seqGe(cb.sndUna, cb.recover)) {
     cb.inRecovery = true;
     cb.recover = cb.sndMax;
     cb.host.count('fast-retransmits');
     cb.cc.onLoss(cb.flightSize, now);
     retransmitFirst(cb, now);
   }
+}
+
+/**
+ * RFC 6675 §5's trigger for loss recovery: DupThresh duplicate ACKs, or IsLost(SND.UNA) (§4):
+ * more than (DupThresh − 1)·SMSS bytes above it SACKed. Linux delays and merges the SACKs it
+ * sends while data is out of order, so several segments arriving after a hole may draw a single
+ * duplicate ACK: counting ACKs alone would leave the loss to the retransmission timer.
+ */
+function firstSegmentLost(cb: ControlBlock): boolean {
+  if (cb.dupAcks >= DUPACK_THRESHOLD) return true;
+  return cb.sackEnabled && cb.scoreboard.sackedBelow(cb.sndMax) > (DUPACK_THRESHOLD - 1) * cb.effectiveMss;
 }

@@ -1,7 +1,7 @@
 /**
  * Loss detection and recovery as the Linux kernel exercises it (found by the TAP interop tests in
  * test/interop/tcp-impair.test.ts): duplicate ACKs under SACK (RFC 6675 §2) while the peer's
- * window keeps moving.
+ * window keeps moving, and SACKs the peer merges (RFC 6675 §4 IsLost).
  */
 import test from 'ava';
 import { isTcpError } from '../../../stack/tcp/events';
@@ -48,5 +48,27 @@ test('with SACK, window updates that report nothing new are not duplicate ACKs (
     t.deepEqual(h.send({ flags: ACK, ack: una, window, options: sackSegments(una, 1, 2) }), []);
   }
   t.is(h.conn.dupAcks, 1);
+  t.is(h.engine.counter('fast-retransmits'), 0);
+});
+
+test('with SACK, one duplicate ACK that SACKs more than 2·SMSS above SND.UNA starts recovery (RFC 6675 §4 IsLost, §5)', (t) => {
+  const h = established({ congestion: 'newreno' }, SACK_SYN);
+  write(h, 10 * MSS);
+  t.is(h.flush().length, 10);
+  const una = seqAdd(h.iss, 1);
+  // Segment 0 is lost; 1–3 arrive and the peer reports them in one (merged) SACK, as Linux may.
+  const fr = h.send({ flags: ACK, ack: una, options: sackSegments(una, 1, 4) });
+  t.deepEqual(fr.map((s) => [seqDiff(s.seq, una), s.payload.length]), [[0, MSS]]);
+  t.is(h.engine.counter('fast-retransmits'), 1);
+  t.true(h.conn.inRecovery);
+});
+
+test('with SACK, 2·SMSS SACKed above SND.UNA in one duplicate ACK is still taken for reordering', (t) => {
+  const h = established({ congestion: 'newreno' }, SACK_SYN);
+  write(h, 10 * MSS);
+  t.is(h.flush().length, 10);
+  const una = seqAdd(h.iss, 1);
+  t.deepEqual(h.send({ flags: ACK, ack: una, options: sackSegments(una, 1, 3) }), []);
+  t.false(h.conn.inRecovery);
   t.is(h.engine.counter('fast-retransmits'), 0);
 });
