@@ -57,34 +57,44 @@ export class TcpEventRouter {
     return this.connections.size;
   }
 
-  /** Called by the runtime after each input/poll/flush with `engine.takeEvents()`. */
+  /**
+   * Called by the runtime after each input/poll/flush with `engine.takeEvents()`. New connections
+   * are handed to their listeners first, then every other event in the engine's order. On one
+   * host Node reports a completed handshake to the server before the client's `'connect'` (libuv
+   * on Linux hears the listening socket, already in epoll, before the connecting one it adds on
+   * its next poll), so a client that closes the server in its connect callback does not reset a
+   * connection the server had already accepted (Node's test-net-connect-reset-after-destroy).
+   */
   dispatch(events: readonly TcpEvent[]): void {
-    for (const ev of events) {
-      if (ev.kind === 'syn' || ev.kind === 'syn-expired') {
-        const sink = this.listeners.get(ev.listener);
-        if (ev.kind === 'syn') sink?.syn?.(ev.pending);
-        else sink?.synExpired?.(ev.pending);
-        continue;
-      }
-      // A deferred accept hands its connection out before the handshake completes.
-      if (ev.kind === 'accept' && this.connections.has(ev.conn)) continue;
-      if (ev.kind === 'accept') {
-        const sink = this.listeners.get(ev.listener);
-        if (sink === undefined) {
-          if (this.closedListeners.has(ev.listener)) {
-            log('accept for a closed listener: reset %s', ev.conn.toString());
-            ev.conn.abort();
-            this.kick();
-          }
-          continue;
-        }
-        sink.accept(ev.conn);
-        continue;
-      }
-      const sink = this.connections.get(ev.conn);
-      if (sink === undefined) continue;
-      if (ev.kind === 'closed') this.connections.delete(ev.conn);
-      sink.deliver(ev);
+    for (const ev of events) if (ev.kind === 'accept') this.route(ev);
+    for (const ev of events) if (ev.kind !== 'accept') this.route(ev);
+  }
+
+  private route(ev: TcpEvent): void {
+    if (ev.kind === 'syn' || ev.kind === 'syn-expired') {
+      const sink = this.listeners.get(ev.listener);
+      if (ev.kind === 'syn') sink?.syn?.(ev.pending);
+      else sink?.synExpired?.(ev.pending);
+      return;
     }
+    // A deferred accept hands its connection out before the handshake completes.
+    if (ev.kind === 'accept' && this.connections.has(ev.conn)) return;
+    if (ev.kind === 'accept') {
+      const sink = this.listeners.get(ev.listener);
+      if (sink === undefined) {
+        if (this.closedListeners.has(ev.listener)) {
+          log('accept for a closed listener: reset %s', ev.conn.toString());
+          ev.conn.abort();
+          this.kick();
+        }
+        return;
+      }
+      sink.accept(ev.conn);
+      return;
+    }
+    const sink = this.connections.get(ev.conn);
+    if (sink === undefined) return;
+    if (ev.kind === 'closed') this.connections.delete(ev.conn);
+    sink.deliver(ev);
   }
 }

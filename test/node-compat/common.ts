@@ -229,3 +229,8 @@ export function both(title: string, body: CaseBody, options: CaseOptions = {}): 
 export function portOf(server: hostNet.Server): number {
   return (server.address() as hostNet.AddressInfo).port;
 }
+
+/** `net.createConnection(port, cb)`: Node takes it, its typings do not list it. */
+export function connectPort(net: Net, port: number, cb: () => void): hostNet.Socket {
+  return (net.createConnection as unknown as (port: number, cb: () => void) => hostNet.Socket)(port, cb);
+}
