@@ -149,7 +149,7 @@ function sendData(cb: ControlBlock, now: number): boolean {
     // flight (RFC 6675 §4's "pipe", simplified); in fast recovery NewReno's inflation counts them.
     const resending = seqLt(cb.sndNxt, cb.sndMax) && cb.scoreboard.size > 0;
     const flight = cb.flightSize - (resending ? cb.scoreboard.sackedBelow(cb.sndNxt) : 0);
-    const usable = Math.min(cb.sndWnd, cb.cc.cwnd) - flight;
+    const usable = Math.min(cb.sndWnd, cb.cc.cwnd + limitedTransmit(cb)) - flight;
     if (available <= 0) break;
     const len = Math.min(mss, available, Math.max(0, usable), retransmitRun);
     if (len <= 0) {
@@ -184,6 +184,20 @@ function sendData(cb: ControlBlock, now: number): boolean {
     cb.rtxTimer = { kind: 'none' };
   }
   return sent;
+}
+
+/** RFC 3042: new segments the first duplicate ACKs may each send beyond cwnd. */
+const LIMITED_TRANSMIT_SEGMENTS = 2;
+
+/**
+ * RFC 3042 Limited Transmit (RFC 5681 §3.2: the sender SHOULD use it): after the first and the
+ * second duplicate ACK, one new segment each may go beyond cwnd (the peer's window still
+ * applies), so a small window draws enough duplicate ACKs for fast retransmit instead of waiting
+ * for the RTO. Only new data; cwnd itself is not changed.
+ */
+function limitedTransmit(cb: ControlBlock): number {
+  if (cb.inRecovery || cb.dupAcks === 0 || cb.dupAcks > LIMITED_TRANSMIT_SEGMENTS || seqLt(cb.sndNxt, cb.sndMax)) return 0;
+  return cb.dupAcks * cb.effectiveMss;
 }
 
 /** Sends `len` bytes (plus FIN) at `seq` = SND.NXT and advances SND.NXT and SND.MAX. */

@@ -1,7 +1,8 @@
 /**
  * Loss detection and recovery as the Linux kernel exercises it (found by the TAP interop tests in
  * test/interop/tcp-impair.test.ts): duplicate ACKs under SACK (RFC 6675 §2) while the peer's
- * window keeps moving, and SACKs the peer merges (RFC 6675 §4 IsLost).
+ * window keeps moving, SACKs the peer merges (RFC 6675 §4 IsLost), and small windows that need
+ * Limited Transmit (RFC 3042) to draw three duplicate ACKs.
  */
 import test from 'ava';
 import { isTcpError } from '../../../stack/tcp/events';
@@ -71,4 +72,40 @@ test('with SACK, 2·SMSS SACKed above SND.UNA in one duplicate ACK is still take
   t.deepEqual(h.send({ flags: ACK, ack: una, options: sackSegments(una, 1, 3) }), []);
   t.false(h.conn.inRecovery);
   t.is(h.engine.counter('fast-retransmits'), 0);
+});
+
+test('Limited Transmit: the first two duplicate ACKs each send one new segment beyond cwnd, the third fast-retransmits (RFC 3042)', (t) => {
+  const h = established({ congestion: 'newreno' });
+  write(h, 20 * MSS);
+  t.is(h.flush().length, 10, 'the initial window');
+  const una = seqAdd(h.iss, 1);
+  const cwnd = h.conn.cc.cwnd;
+  const at = (segs: { seq: number; payload: Uint8Array }[]): number[][] => segs.map((s) => [seqDiff(s.seq, una) / MSS, s.payload.length]);
+  // Segment 0 is lost; the peer's duplicate ACKs each let one new segment out.
+  t.deepEqual(at(h.send({ flags: ACK, ack: una })), [[10, MSS]]);
+  t.deepEqual(at(h.send({ flags: ACK, ack: una })), [[11, MSS]]);
+  t.is(h.conn.cc.cwnd, cwnd, 'cwnd is not changed');
+  const third = at(h.send({ flags: ACK, ack: una }));
+  t.deepEqual(third[0], [0, MSS], 'fast retransmit');
+  t.is(h.engine.counter('fast-retransmits'), 1);
+});
+
+test('Limited Transmit sends only new data, and only within the peer window', (t) => {
+  const h = established({ congestion: 'newreno' });
+  write(h, 10 * MSS);
+  t.is(h.flush().length, 10);
+  // Nothing new to send: a duplicate ACK sends nothing (no early retransmission either).
+  t.deepEqual(h.send({ flags: ACK, ack: seqAdd(h.iss, 1) }), []);
+  t.is(h.conn.dupAcks, 1);
+
+  const w = established({ congestion: 'newreno' });
+  write(w, 20 * MSS);
+  t.is(w.flush().length, 10);
+  const una = seqAdd(w.iss, 1);
+  // The peer's window shrinks to exactly what is in flight (a window update, not a duplicate) …
+  t.deepEqual(w.send({ flags: ACK, ack: una, window: 10 * MSS }), []);
+  t.is(w.conn.dupAcks, 0);
+  // … so the duplicate ACK that follows may not send beyond it.
+  t.deepEqual(w.send({ flags: ACK, ack: una, window: 10 * MSS }), []);
+  t.is(w.conn.dupAcks, 1);
 });
