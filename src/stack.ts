@@ -18,6 +18,7 @@ import { IpAddress } from '../stack/wire/address';
 import type { Scheduler } from '../drivers/scheduler';
 import { StackRuntime, realTimers } from './runtime';
 import { createNet, type NetModule } from './net';
+import { intercept, type InterceptedConnection, type InterceptOptions, type TcpInterceptor } from './net/intercept';
 
 export interface StackOptions extends CoreOptions {
   /** Where time comes from: real timers by default, a `SimulatedClock` in tests. */
@@ -66,6 +67,19 @@ export class Stack {
   /** Node's `net` API on this stack's TCP (src/net), created on first use. */
   get net(): NetModule {
     return (this.netModule ??= createNet(this.runtime));
+  }
+
+  /**
+   * A usernet extension (Node's `net` has no such call): terminates TCP connections to *any*
+   * destination of the chosen families, as slirp4netns does for a namespace — interfaces need
+   * `acceptAnyDestination`. With `defer` (the default) each attempt waits, its SYN unanswered,
+   * until `c.accept()` (an ordinary `stack.net` socket whose `localAddress`/`localPort` are the
+   * original destination) or `c.refuse()` (the client sees ECONNREFUSED; `refuse('unreachable')`:
+   * EHOSTUNREACH). Ordinary listeners keep their ports. See `src/net/intercept.ts`.
+   */
+  intercept(options: InterceptOptions, onConnection: (c: InterceptedConnection) => void): TcpInterceptor {
+    const net = this.net;
+    return intercept(net.context, net.Socket, options, onConnection);
   }
 
   /** The TCP engine. After calling into it, call `wake()` so its output is sent. */
@@ -185,3 +199,4 @@ export class Stack {
 }
 
 export type { InterfaceOptions, NetInterface, EchoReply };
+export type { InterceptOptions, InterceptedConnection, TcpInterceptor };
