@@ -71,3 +71,6 @@ BENCH_DEBS := iperf3:iperf3 slirp4netns:slirp4netns pasta:passt curl:curl
 bench: build $(TAP_ADDON)
 	@scripts/ensure-debs.sh $(BENCH_DEBS)
 	BENCH_SCALE=$(BENCH_SCALE) BENCH_REPS=$(BENCH_REPS) BENCH_ROWS=$(BENCH_ROWS) BENCH_CONNRATE_SECONDS=$(BENCH_CONNRATE_SECONDS) PROFILE=$(PROFILE) node dist/src/bench/run.js
+
+# --- TCP interop against the kernel (test/interop/tcp*.test.ts): curl, nc, tcpdump above, and python3 for exact socket control ---
+DEBS += python3:python3
