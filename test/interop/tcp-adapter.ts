@@ -183,6 +183,8 @@ export class EngineSockets {
         this.acceptors.get(e.listener)?.(c);
         continue;
       }
+      // Deferred (intercepting) listeners' offers: these tests use ordinary listeners only.
+      if (e.kind === 'syn' || e.kind === 'syn-expired') continue;
       const pending = this.connecting.get(e.conn);
       if (pending !== undefined) {
         if (e.kind === 'established') {
