@@ -10,7 +10,7 @@
 import test from 'ava';
 import { skipUnlessTap } from '../helpers/netns';
 import { TcpFlag } from '../../stack/wire/tcp';
-import { TAP_TEST_PLAN as P, type SeenSegment, setupTcp, sleep, startTcpdump } from './tcp-setup';
+import { TAP_TEST_PLAN as P, type SeenSegment, answerTo, probesFrom, setupTcp, sleep, startTcpdump } from './tcp-setup';
 
 /**
  * How far a probe may be from its schedule: a timer never fires early, but one probe late by
@@ -20,31 +20,6 @@ import { TAP_TEST_PLAN as P, type SeenSegment, setupTcp, sleep, startTcpdump } f
 const EARLY_MS = 40;
 const LATE_MS = 120;
 const onTime = (gap: number, expected: number): boolean => gap >= expected - EARLY_MS && gap <= expected + LATE_MS;
-
-const seqDiff = (a: number, b: number): number => (a - b) | 0;
-
-/**
- * The keepalive probes `src` sent in `segs`: an ACK without data whose SEG.SEQ is one below the
- * highest sequence number `src` has sent (SND.NXT − 1), so the receiver must answer with an ACK.
- */
-function probesFrom(segs: SeenSegment[], src: string): SeenSegment[] {
-  let sndNxt: number | undefined;
-  const probes: SeenSegment[] = [];
-  for (const s of segs) {
-    if (s.src !== src) continue;
-    const end = (s.seq + s.len + (s.flags & TcpFlag.SYN ? 1 : 0) + (s.flags & TcpFlag.FIN ? 1 : 0)) >>> 0;
-    if (s.flags === TcpFlag.ACK && s.len === 0 && sndNxt !== undefined && seqDiff(s.seq, sndNxt) === -1) probes.push(s);
-    if (sndNxt === undefined || seqDiff(end, sndNxt) > 0) sndNxt = end;
-  }
-  return probes;
-}
-
-/** The ACK from the other side that answers `probe` (ACK = probe's SEQ + 1), if one follows soon. */
-function answerTo(segs: SeenSegment[], probe: SeenSegment): SeenSegment | undefined {
-  return segs.find(
-    (s) => s.src === probe.dst && s.timeMs >= probe.timeMs && s.timeMs - probe.timeMs < 100 && (s.flags & TcpFlag.ACK) !== 0 && s.ack === ((probe.seq + 1) >>> 0),
-  );
-}
 
 const gaps = (ps: SeenSegment[]): number[] => ps.slice(1).map((p, i) => p.timeMs - ps[i]!.timeMs);
 

@@ -16,7 +16,7 @@ import { readPcapFile } from '../../drivers/pcap/read';
 import { parseEthernet } from '../../stack/wire/ethernet';
 import { parseIpv4 } from '../../stack/wire/ipv4';
 import { parseIpv6 } from '../../stack/wire/ipv6';
-import { parseTcp } from '../../stack/wire/tcp';
+import { TcpFlag, parseTcp } from '../../stack/wire/tcp';
 import { EtherType, IpProtocol } from '../../stack/wire/ip-protocol';
 import { formatIpv4, formatIpv6 } from '../../stack/wire/address';
 import { isDrop } from '../../stack/wire/drop';
@@ -118,6 +118,8 @@ export interface SeenSegment {
   seq: number;
   ack: number;
   flags: number;
+  /** The window field as sent (unscaled). */
+  window: number;
   /** Payload bytes. */
   len: number;
 }
@@ -144,9 +146,34 @@ export function tcpSegmentsOf(file: string): SeenSegment[] {
     }
     const seg = parseTcp(payload);
     if (isDrop(seg)) continue;
-    out.push({ timeMs: rec.timeMs, src, dst, srcPort: seg.srcPort, dstPort: seg.dstPort, seq: seg.seq, ack: seg.ack, flags: seg.flags, len: seg.payload.length });
+    out.push({ timeMs: rec.timeMs, src, dst, srcPort: seg.srcPort, dstPort: seg.dstPort, seq: seg.seq, ack: seg.ack, flags: seg.flags, window: seg.window, len: seg.payload.length });
   }
   return out;
+}
+
+const seqDiff = (a: number, b: number): number => (a - b) | 0;
+
+/**
+ * The probes `src` sent in `segs` (keepalive, zero-window): an ACK without data whose SEG.SEQ is one below the
+ * highest sequence number `src` has sent (SND.NXT − 1), so the receiver must answer with an ACK.
+ */
+export function probesFrom(segs: SeenSegment[], src: string): SeenSegment[] {
+  let sndNxt: number | undefined;
+  const probes: SeenSegment[] = [];
+  for (const s of segs) {
+    if (s.src !== src) continue;
+    const end = (s.seq + s.len + (s.flags & TcpFlag.SYN ? 1 : 0) + (s.flags & TcpFlag.FIN ? 1 : 0)) >>> 0;
+    if (s.flags === TcpFlag.ACK && s.len === 0 && sndNxt !== undefined && seqDiff(s.seq, sndNxt) === -1) probes.push(s);
+    if (sndNxt === undefined || seqDiff(end, sndNxt) > 0) sndNxt = end;
+  }
+  return probes;
+}
+
+/** The ACK from the other side that answers `probe` (ACK = probe's SEQ + 1), if one follows soon. */
+export function answerTo(segs: SeenSegment[], probe: SeenSegment): SeenSegment | undefined {
+  return segs.find(
+    (s) => s.src === probe.dst && s.timeMs >= probe.timeMs && s.timeMs - probe.timeMs < 100 && (s.flags & TcpFlag.ACK) !== 0 && s.ack === ((probe.seq + 1) >>> 0),
+  );
 }
 
 /** tcpdump on `dev` inside the namespace, writing a pcap; `stop()` returns the TCP segments. */
