@@ -208,11 +208,18 @@ function attemptNext(self: Socket, addresses: LookupAddress[], index: number, po
   }
   const { address, family } = addresses[index]!;
   const ctx = (self.constructor as typeof Socket).netContext!;
-  const previous = self._handle;
-  const handle = new TcpHandle(ctx);
-  if (previous !== null && previous !== handle) previous.close();
-  self._handle = handle;
-  self.initHandle();
+  // The first attempt uses the handle `connect()` made; only later attempts get a new one and
+  // reinitialise the socket (Node's kReinitializeHandle, which also undestroys the stream: a
+  // new handle on the first attempt would forget an end() called while connecting).
+  let handle: TcpHandle;
+  if (index === 0 && self._handle instanceof TcpHandle) {
+    handle = self._handle;
+  } else {
+    handle = new TcpHandle(ctx);
+    self._handle?.close();
+    self._handle = handle;
+    self.initHandle();
+  }
   self.autoSelectFamilyAttemptedAddresses!.push(`${address}:${port}`);
   let timer: NodeJS.Timeout | null = null;
   const req: ConnectReq = {
