@@ -31,9 +31,9 @@ export abstract class SocketState extends Duplex {
   _noDelay = false;
   _keepAlive = false;
   _keepAliveInitialDelay = 0;
-  /** Bytes handed to the handle so far. */
-  _bytesDispatched = 0;
+  /** The handle's counters, kept when it closes (Node's kBytesRead / kBytesWritten). */
   protected _bytesReadClosed = 0;
+  protected _bytesWrittenClosed = 0;
   protected _timer: NodeJS.Timeout | null = null;
   protected _lastWriteQueueSize = 0;
 
@@ -201,6 +201,14 @@ export abstract class SocketState extends Duplex {
 
   get bytesRead(): number {
     return this._handle !== null ? this._handle.bytesRead : this._bytesReadClosed;
+  }
+
+  /**
+   * Bytes handed to the current handle (Node's legacy `_bytesDispatched`): per connection, so a
+   * socket that connects again counts from zero, as in Node.
+   */
+  get _bytesDispatched(): number {
+    return this._handle !== null ? this._handle.bytesWritten : this._bytesWrittenClosed;
   }
 
   get bytesWritten(): number | undefined {

@@ -180,6 +180,7 @@ export class Socket extends SocketState {
     const bufs = data.map(ownedBuffer);
     let bytes = 0;
     for (const b of bufs) bytes += b.byteLength;
+    // The handle counts what it was given (`bytesWritten` reads its counter).
     const req: WriteReq = {
       async: false,
       oncomplete: (status) => {
@@ -197,7 +198,6 @@ export class Socket extends SocketState {
       cb(errnoException(err, 'write'));
       return;
     }
-    this._bytesDispatched += bytes;
     if (!req.async) cb(null);
     else this._lastWriteQueueSize = bytes;
   }
@@ -240,6 +240,7 @@ export class Socket extends SocketState {
     if (handle !== null) {
       const isException = exception !== null;
       this._bytesReadClosed = handle.bytesRead;
+      this._bytesWrittenClosed = handle.bytesWritten;
       if (this.resetAndClosing && handle.reset !== undefined) {
         this.resetAndClosing = false;
         const err = handle.reset(() => this.emit('close', isException));
