@@ -124,7 +124,10 @@ export class TestConn {
     }
   }
 
-  /** Resolves when everything written has been acknowledged (or the connection ended). */
+  /**
+   * Resolves when everything written has been acknowledged (or the connection ended). Call it
+   * before `shutdown`: the engine's `drained` event is about data, not our FIN.
+   */
   async drained(): Promise<void> {
     if (this.conn.stats().bytesInFlight === 0 && this.conn.stats().notSent === 0) return;
     this.drainedWaiter = deferred<void>();
