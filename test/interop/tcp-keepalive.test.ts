@@ -4,7 +4,9 @@
  * TCP_KEEPIDLE/TCP_KEEPINTVL) are answered by usernet, so the idle connection survives; usernet's
  * probes (idle 300 ms, interval 200 ms, 3 probes) leave at those times with SEG.SEQ = SND.NXT − 1
  * and no data, the kernel answers them, and once usernet stops hearing the answers it sends its
- * probes at the interval, then a RST, and reports ETIMEDOUT. Needs root and /dev/net/tun.
+ * probes at the interval, then a RST, and reports ETIMEDOUT. With Linux's default rate limit on
+ * answers to out-of-window segments (tcp_invalid_ratelimit, 500 ms) every other 300 ms probe goes
+ * unanswered, and usernet's schedule follows that. Needs root and /dev/net/tun.
  */
 
 import test from 'ava';
@@ -145,4 +147,35 @@ test.serial("usernet's keepalive probes leave at the configured idle time and in
   const lastBefore = segs.filter((s) => s.src === P.kernel4 && s.timeMs < first.timeMs).at(-1)!;
   t.log(`first probe ${(first.timeMs - lastBefore.timeMs).toFixed(1)} ms after the kernel's last segment`);
   t.log(`probe gaps: idle ${idleGaps.map((x) => x.toFixed(1)).join(' ')} ms; interval ${intervalGaps.map((x) => x.toFixed(1)).join(' ')} ms`);
+});
+
+test.serial("with Linux's default rate limit on answers (one per 500 ms), usernet's 300 ms probes alternate answered and unanswered and the connection lives", async (t) => {
+  if (skipUnlessTap(t, ['python3', 'tcpdump'])) return;
+  const { ns, dev, sockets } = await setupTcp(t);
+  const server = ns.spawn(['python3', '-c', quietServer(7401)]);
+  await server.waitForOutput(/listening/);
+  const dump = await startTcpdump(t, ns, dev);
+  const c = await sockets.connect(P.kernel4, 7401);
+  await c.write(Buffer.from('hello'));
+  await c.drained();
+  // Two unanswered probes in a row would end the connection.
+  c.conn.setKeepAlive({ enable: true, idleMs: 300, intervalMs: 200, count: 2 });
+  sockets.stack.wake();
+  await sleep(2500);
+  t.is(c.error, null, 'no keepalive timeout');
+  t.is(c.conn.state, 'ESTABLISHED');
+  c.conn.abort();
+  sockets.stack.wake();
+  const segs = await dump.stop();
+  const probes = probesFrom(segs, P.usernet4);
+  const answered = probes.map((p) => answerTo(segs, p) !== undefined);
+  t.log(`probes at ${probes.map((p, i) => `${(p.timeMs - probes[0]!.timeMs).toFixed(0)}${answered[i] ? '+' : '-'}`).join(' ')} ms (+ answered)`);
+  t.true(probes.length >= 6, `${probes.length} probes`);
+  t.true(answered.includes(false), 'Linux left some probes unanswered (tcp_invalid_ratelimit)');
+  t.false(answered.some((a, i) => !a && answered[i + 1] === false), 'never two unanswered in a row');
+  // After an unanswered probe the next one follows at the interval; after an answer, at the idle time.
+  for (let i = 1; i < probes.length; i++) {
+    const gap = probes[i]!.timeMs - probes[i - 1]!.timeMs;
+    t.true(onTime(gap, answered[i - 1] ? 300 : 200), `probe ${i} ${gap.toFixed(0)} ms after the previous (${answered[i - 1] ? 'answered' : 'unanswered'})`);
+  }
 });
