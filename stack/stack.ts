@@ -28,6 +28,7 @@ import { routeIpv4, sendIpv4 } from './ipv4/output';
 import { Ipv6Input } from './ipv6/input';
 import { routeIpv6, sendIpv6 } from './ipv6/output';
 import { addIpv6Address, ndpPoll, ndpNextDeadline } from './ndp/ndp';
+import { mldPoll, mldNextDeadline, setMldEnabled } from './mld/mld';
 import { sendIcmpv4, type EchoReply, type EchoSink } from './icmp/icmpv4';
 import { sendIcmpv6 } from './icmp/icmpv6';
 import { UdpTable, sendUdp, type UdpBinding, type UdpCatchAll, type UdpCatchAllHandler, type UdpHandler, type UdpSend } from './udp';
@@ -68,8 +69,14 @@ export interface InterfaceOptions {
   dad?: boolean;
   /** Take SLAAC addresses from router advertisements (RFC 4862 §5.5). Default false. */
   slaac?: boolean;
-  /** Deliver TCP for any destination address (namespace mode). Default false. */
+  /** Deliver TCP and UDP for any destination address (namespace mode). Default false. */
   acceptAnyDestination?: boolean;
+  /**
+   * Report our multicast groups with MLDv2 and answer MLD queries (RFC 3810), so that
+   * MLD-snooping switches forward NDP to us. Default false: in-memory links have no switch, and
+   * tests of other protocols expect only their own frames; TAP-backed interfaces turn it on.
+   */
+  mld?: boolean;
 }
 
 /** What an interface needs from its link: `LinkDriver` satisfies it. */
@@ -180,6 +187,7 @@ export class Stack {
     iface.acceptAnyDestination = options.acceptAnyDestination === true;
     iface.dad = options.dad !== false;
     iface.slaac = options.slaac === true;
+    setMldEnabled(iface, options.mld === true);
     this.ifaces.push(iface);
     for (const c of v4) this.addAddress(iface, c, now);
     if (mtu >= MIN_MTU_IPV6) {
@@ -284,6 +292,8 @@ export class Stack {
     for (const iface of this.ifaces) {
       if (iface.isLoopback) continue;
       if (iface.linkType === 'ethernet') arpPoll(this.host, iface, now);
+      // Before NDP: a group is reported before the first solicitation that needs it (RFC 4862 §5.4.2).
+      mldPoll(this.host, iface, now);
       ndpPoll(this.host, iface, now);
     }
     this.ipv4.poll(now);
@@ -298,7 +308,7 @@ export class Stack {
     let t = Math.min(this.ipv4.nextDeadline(), this.ipv6.nextDeadline(), this.tcpGlue.nextDeadline());
     for (const iface of this.ifaces) {
       if (iface.isLoopback) continue;
-      t = Math.min(t, iface.arp.nextDeadline(), ndpNextDeadline(iface));
+      t = Math.min(t, iface.arp.nextDeadline(), ndpNextDeadline(iface), mldNextDeadline(iface));
     }
     return t;
   }

@@ -16,6 +16,8 @@ import type { NetHost, SendError, TransportError } from '../ip/host';
 import type { NetInterface } from '../iface/interface';
 import { sendIpv6, selectSource } from '../ipv6/output';
 import { ndpInput } from '../ndp/ndp';
+import { mldInput } from '../mld/mld';
+import { isMldType } from '../wire/mld';
 import type { EchoSink } from './icmpv4';
 
 const log = createDebug('usernet:icmp');
@@ -30,6 +32,8 @@ export interface Icmpv6Context {
   hopLimit: number;
   /** The Ethernet source of the frame (for NDP's link-layer checks), when there was one. */
   linkSrc?: MacAddress;
+  /** The value of the packet's Router Alert option (RFC 2711), when it had one (MLD checks it). */
+  routerAlert?: number;
 }
 
 /** Handles one ICMPv6 message (the reassembled upper-layer payload). */
@@ -71,6 +75,7 @@ export function icmpv6Input(host: NetHost, echo: EchoSink, ctx: Icmpv6Context, p
       c.add('icmpv6', 'InParmProblems');
       return;
     case 'other':
+      if (isMldType(m.type)) return mldInput(host, ctx, payload, now);
       c.add('icmpv6', 'InOther');
       return;
     default:

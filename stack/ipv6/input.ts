@@ -8,6 +8,7 @@
 import createDebug from 'debug';
 import { parseIpv6, IPV6_HEADER_LEN, type Ipv6Repr } from '../wire/ipv6';
 import { firstUnrecognizedOption, walkIpv6Extensions, type Ipv6ExtHeader } from '../wire/ipv6-ext';
+import { routerAlertValue } from '../wire/mld';
 import { IpProtocol } from '../wire/ip-protocol';
 import { Icmpv6ParameterProblemCode } from '../wire/icmpv6';
 import { IpAddress, type MacAddress } from '../wire/address';
@@ -15,7 +16,7 @@ import { isDrop } from '../wire/drop';
 import { Reassembler } from '../ip/reassembly';
 import type { NetHost } from '../ip/host';
 import type { NetInterface } from '../iface/interface';
-import { icmpv6Input, sendIcmpv6Error, Icmpv6UnreachableCode } from '../icmp/icmpv6';
+import { icmpv6Input, sendIcmpv6Error, Icmpv6UnreachableCode, type Icmpv6Context } from '../icmp/icmpv6';
 import type { EchoSink } from '../icmp/icmpv4';
 
 const log = createDebug('usernet:ip');
@@ -27,6 +28,12 @@ export const IPV6_REASSEMBLY_TIMEOUT_MS = 60_000;
 const NEXT_HEADER_FIELD = 6;
 
 const NO_KNOWN_OPTIONS = (): boolean => false;
+
+/** The Router Alert value of the Hop-by-Hop header (always first, RFC 8200 §4.3), if any. */
+function routerAlert(packet: Uint8Array, extensions: readonly Ipv6ExtHeader[]): number | null {
+  const first = extensions[0];
+  return first !== undefined && first.type === 0 ? routerAlertValue(packet, first) : null;
+}
 
 /** The first fragment's unfragmentable part, kept for ICMPv6 time exceeded (RFC 8200 §4.5). */
 interface FirstFragment {
@@ -88,7 +95,7 @@ export class Ipv6Input {
       return;
     }
     const nhPointer = ip.extensions.length === 0 ? NEXT_HEADER_FIELD : ip.extensions[ip.extensions.length - 1]!.offset;
-    this.deliver(iface, bytes.subarray(0, IPV6_HEADER_LEN + ip.payload.length), ip.upperLayerProtocol, ip.upperLayerPayload, nhPointer, ip.hopLimit, src, dst, now, linkSrc);
+    this.deliver(iface, bytes.subarray(0, IPV6_HEADER_LEN + ip.payload.length), ip.upperLayerProtocol, ip.upperLayerPayload, nhPointer, ip.hopLimit, src, dst, now, linkSrc, routerAlert(bytes, ip.extensions));
   }
 
   private fragment(iface: NetInterface, bytes: Uint8Array, ip: Ipv6Repr, src: IpAddress, dst: IpAddress, now: number, linkSrc?: MacAddress): void {
@@ -114,7 +121,7 @@ export class Ipv6Input {
     const chain = walkIpv6Extensions(r.payload, f.nextHeader, 0, r.payload.length);
     if (isDrop(chain)) return void c.drop('ipv6', chain);
     if (chain.extensions.some((e: Ipv6ExtHeader) => e.type === 44)) return void c.drop('ipv6', 'ipv6-nested-fragment');
-    this.deliver(iface, r.first.packet, chain.upperLayerProtocol, r.payload.subarray(chain.upperLayerOffset), f.offset, ip.hopLimit, src, dst, now, linkSrc);
+    this.deliver(iface, r.first.packet, chain.upperLayerProtocol, r.payload.subarray(chain.upperLayerOffset), f.offset, ip.hopLimit, src, dst, now, linkSrc, routerAlert(bytes, ip.extensions));
   }
 
   /**
@@ -123,12 +130,14 @@ export class Ipv6Input {
    */
   private deliver(
     iface: NetInterface, packet: Uint8Array, protocol: number, payload: Uint8Array, nhPointer: number,
-    hopLimit: number, src: IpAddress, dst: IpAddress, now: number, linkSrc?: MacAddress,
+    hopLimit: number, src: IpAddress, dst: IpAddress, now: number, linkSrc?: MacAddress, alert: number | null = null,
   ): void {
     const c = this.host.counters;
     c.add('ipv6', 'InDelivers');
     if (protocol === IpProtocol.ICMPv6) {
-      const ctx = linkSrc !== undefined ? { iface, src, dst, hopLimit, linkSrc } : { iface, src, dst, hopLimit };
+      const ctx: Icmpv6Context = { iface, src, dst, hopLimit };
+      if (linkSrc !== undefined) ctx.linkSrc = linkSrc;
+      if (alert !== null) ctx.routerAlert = alert;
       icmpv6Input(this.host, this.echo, ctx, payload, now);
       return;
     }
