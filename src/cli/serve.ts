@@ -94,7 +94,7 @@ export async function runServe(args: readonly string[], io: CommandIo): Promise<
       const v6 = one(p, 'ipv6') ?? 'fd00:3::2/64';
       stack.addInterface(link, { name: tapName, ipv4: v4, ipv6: v6, mtu });
       const status = stackStatus(stack);
-      const net = stack.net as unknown as NetApi;
+      const net: NetApi = stack.net;
       for (const spec of specs.length > 0 ? specs : ALL_SERVICES) {
         const svc = createService(spec, status);
         services.push(svc);

@@ -18,9 +18,11 @@ import type { LinkDriver } from '../../stack/link';
 import { Netns, canUseNetns, uniqueLinkName } from './namespace';
 import { onCleanup } from './cleanup';
 import { PortForwarder, type ForwardSpec } from '../relay/forward';
-import type { NetApi } from '../relay/types';
 import type { Service, ServiceSpec } from '../services';
 import type { StatusSource } from '../services/status';
+import { NamespaceUdp } from './udp-services';
+import { NamespaceResolvConf } from './resolv-conf';
+import type { DnsUpstream } from '../relay/dns';
 
 const log = createDebug('usernet:netns');
 
@@ -58,6 +60,12 @@ export interface NamespaceOptions {
   seed?: number;
   /** Wraps the TAP link before the stack gets it (the demo's trace). */
   wrapLink?: (link: LinkDriver) => LinkDriver;
+  /**
+   * DNS on the services address, and the namespace's resolv.conf naming it (default true).
+   * Queries go to `dnsUpstreams`, by default the host's resolvers (`/etc/resolv.conf`).
+   */
+  dns?: boolean;
+  dnsUpstreams?: readonly DnsUpstream[];
 }
 
 function addressOf(cidr: string): string {
@@ -76,6 +84,10 @@ export class ServedNamespace {
     readonly interfaceName: string,
     readonly forwards: readonly PortForwarder[],
     readonly addresses: RouterAddresses,
+    /** UDP relay and DNS forwarder. */
+    readonly udp: NamespaceUdp,
+    /** The namespace's `/etc/netns/NAME/resolv.conf`, when usernet wrote it. */
+    readonly resolvConf: NamespaceResolvConf | null,
   ) {}
 
   /**
@@ -121,10 +133,14 @@ export class ServedNamespace {
       const router = UsernetRouter.create(link, a, o.services ?? [], o.seed ?? ((Math.random() * 0x7fffffff) | 0));
       tapOwned = true;
       undo.push(() => router.close());
+      const udp = NamespaceUdp.attach(router.stack, { ...a, dnsUpstreams: o.dns === false ? null : o.dnsUpstreams });
+      undo.push(async () => udp.close());
+      const resolvConf = udp.dns === null ? null : NamespaceResolvConf.write(netns.name, [a.services4, a.services6]);
+      if (resolvConf !== null) undo.push(async () => resolvConf.remove());
       const forwards: PortForwarder[] = [];
       router.extraStatus = () => ({ 'forwards: accepted': forwards.reduce((n, f) => n + f.accepted, 0) });
       for (const spec of o.forwards ?? []) {
-        const f = new PortForwarder({ spec, hostNet: hostNet as unknown as NetApi, innerNet: router.stack.net as unknown as NetApi, target4: addressOf(a.ipv4), target6: addressOf(a.ipv6) });
+        const f = new PortForwarder({ spec, hostNet, innerNet: router.stack.net, target4: addressOf(a.ipv4), target6: addressOf(a.ipv6) });
         try {
           await f.start();
         } catch (e) {
@@ -134,8 +150,10 @@ export class ServedNamespace {
         forwards.push(f);
         undo.push(() => f.close());
       }
+      const forwardStatus = router.extraStatus;
+      router.extraStatus = () => ({ ...forwardStatus(), ...udp.status() });
       log('namespace %s: %s (%s, %s) via usernet %s/%s, mtu %d', netns.name, dev, a.ipv4, a.ipv6, a.gateway4, a.gateway6, a.mtu);
-      return new ServedNamespace(netns, router, tap, dev, forwards, a);
+      return new ServedNamespace(netns, router, tap, dev, forwards, a, udp, resolvConf);
     } catch (e) {
       await unwind();
       throw e;
@@ -201,6 +219,8 @@ export class ServedNamespace {
         }
       }
       await Promise.all(this.forwards.map((f) => f.close()));
+      this.udp.close();
+      this.resolvConf?.remove();
       await this.router.close();
       await this.netns.destroy();
       log('namespace %s: closed', this.netns.name);

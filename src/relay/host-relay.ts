@@ -1,17 +1,21 @@
 /**
- * The outbound half of namespace mode: every TCP connection the namespace opened and usernet
- * terminated is carried over a host socket to where it was going (`hostTarget`), spliced end to
- * end (`splice.ts`: half-close, resets and backpressure both ways).
+ * The outbound half of namespace mode: every TCP connection the namespace opens is carried over a
+ * host socket to where it was going (`hostTarget`), spliced end to end (`splice.ts`: half-close,
+ * resets and backpressure both ways). As slirp4netns and pasta do, the host connection is made
+ * *first*, while the namespace's SYN waits unanswered (`PendingConnection`, usernet's deferred
+ * accept): when the host connects, the namespace's handshake completes; when the host refuses, the
+ * namespace's client is refused too (RST: ECONNREFUSED), and when the host has no route, it hears
+ * ICMP host unreachable (EHOSTUNREACH) — never a connection that opens and then resets.
  */
 
 import createDebug from 'debug';
 import { splice, type Splice, type SpliceResult } from './splice';
 import { hostTarget, type GatewayMap } from './host-map';
-import type { NetApi, RelaySocket } from './types';
+import type { NetApi, PendingConnection, RelaySocket } from './types';
 
 const log = createDebug('usernet:relay');
 
-/** Relayed connections at once; beyond this, new ones are reset (each holds two sockets). */
+/** Relayed and connecting connections at once; beyond this, new ones are refused (each holds two sockets). */
 export const MAX_RELAYS = 4096;
 
 export interface RelayEntry {
@@ -30,7 +34,10 @@ export interface RelayTotals {
   closed: number;
   reset: number;
   error: number;
+  /** Attempts refused before a relay existed: the host refused or could not be reached, or the relay was full. */
   refused: number;
+  /** Of those, answered with ICMP unreachable (the host had no route). */
+  unreachable: number;
   bytesOut: number;
   bytesIn: number;
 }
@@ -42,8 +49,10 @@ function endpoint(address: string | undefined, port: number | undefined): string
 
 export class HostRelay {
   private readonly entries = new Set<RelayEntry>();
+  /** Host connections still connecting, with the attempt each would complete. */
+  private readonly connecting = new Map<RelaySocket, PendingConnection>();
   private nextId = 1;
-  readonly totals: RelayTotals = { opened: 0, closed: 0, reset: 0, error: 0, refused: 0, bytesOut: 0, bytesIn: 0 };
+  readonly totals: RelayTotals = { opened: 0, closed: 0, reset: 0, error: 0, refused: 0, unreachable: 0, bytesOut: 0, bytesIn: 0 };
 
   constructor(
     private readonly hostNet: NetApi,
@@ -51,41 +60,64 @@ export class HostRelay {
   ) {}
 
   /**
-   * Relays `inner` (an accepted usernet socket whose local address is the destination the
-   * namespace asked for). Returns the entry, or null when the relay is full (`inner` is reset).
+   * Takes a connection attempt from the namespace: connects to its destination on the host, then
+   * accepts the attempt and splices the two, or refuses it the way the host refused.
    */
-  open(inner: RelaySocket): RelayEntry | null {
-    const dst = inner.localAddress;
-    const port = inner.localPort;
-    if (dst === undefined || port === undefined) {
-      inner.destroy();
-      return null;
+  offer(c: PendingConnection): void {
+    const client = endpoint(c.remoteAddress, c.remotePort);
+    const destination = endpoint(c.localAddress, c.localPort);
+    if (this.entries.size + this.connecting.size >= MAX_RELAYS) {
+      log('relay full (%d): refusing %s → %s', MAX_RELAYS, client, destination);
+      this.refuse(c, 'reset');
+      return;
     }
-    if (this.entries.size >= MAX_RELAYS) {
-      log('relay full (%d): resetting %s', MAX_RELAYS, endpoint(inner.remoteAddress, inner.remotePort));
-      inner.on('error', () => undefined);
-      inner.resetAndDestroy();
-      return null;
-    }
-    const target = hostTarget(dst, this.map);
-    const outer = this.hostNet.connect({ host: target, port, allowHalfOpen: true });
-    outer.setNoDelay(true);
+    const target = hostTarget(c.localAddress, this.map);
+    const outer = this.hostNet.connect({ host: target, port: c.localPort, allowHalfOpen: true });
+    this.connecting.set(outer, c);
+    const settle = (): boolean => this.connecting.delete(outer);
+    c.once('expire', () => {
+      if (settle()) outer.destroy();
+    });
+    outer.once('error', (err: NodeJS.ErrnoException) => {
+      if (!settle()) return; // after connect, the splice reports it
+      const unreachable = err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH';
+      log('%s → %s: host %s (%s): refusing', client, destination, err.code ?? err.message, endpoint(target, c.localPort));
+      this.refuse(c, unreachable ? 'unreachable' : 'reset');
+    });
+    outer.once('connect', () => {
+      if (!settle()) return;
+      let inner: RelaySocket;
+      try {
+        inner = c.accept();
+      } catch (e) {
+        log('%s → %s: connected on the host but the attempt is gone (%s)', client, destination, (e as Error).message);
+        outer.destroy();
+        return;
+      }
+      outer.setNoDelay(true);
+      this.start(inner, outer, client, destination, endpoint(target, c.localPort));
+    });
+  }
+
+  private refuse(c: PendingConnection, how: 'reset' | 'unreachable'): void {
+    this.totals.refused++;
+    if (how === 'unreachable') this.totals.unreachable++;
+    c.refuse(how);
+  }
+
+  private start(inner: RelaySocket, outer: RelaySocket, client: string, destination: string, hostTargetText: string): void {
     const id = this.nextId++;
-    const client = endpoint(inner.remoteAddress, inner.remotePort);
-    const destination = endpoint(dst, port);
     const s = splice(inner, outer, `relay#${id} ${client}→${destination}`);
-    const entry: RelayEntry = { id, client, destination, hostTarget: endpoint(target, port), splice: s, startedAt: Date.now() };
+    const entry: RelayEntry = { id, client, destination, hostTarget: hostTargetText, splice: s, startedAt: Date.now() };
     this.entries.add(entry);
     this.totals.opened++;
     log('relay#%d %s → %s via host %s', id, client, destination, entry.hostTarget);
     void s.result.then((r) => this.finished(entry, r));
-    return entry;
   }
 
   private finished(entry: RelayEntry, r: SpliceResult): void {
     this.entries.delete(entry);
     this.totals[r.outcome]++;
-    if (r.code === 'ECONNREFUSED') this.totals.refused++;
     this.totals.bytesOut += r.aToB;
     this.totals.bytesIn += r.bToA;
   }
@@ -95,8 +127,21 @@ export class HostRelay {
     return [...this.entries];
   }
 
-  /** Resets every relayed connection on both sides (shutdown). Resolves once all have closed. */
+  /** Attempts whose host connection is still being made. */
+  get pending(): number {
+    return this.connecting.size;
+  }
+
+  /**
+   * Resets every relayed connection on both sides and refuses attempts still connecting
+   * (shutdown). Resolves once all relayed connections have closed.
+   */
   async resetAll(): Promise<void> {
+    for (const [outer, c] of [...this.connecting]) {
+      this.connecting.delete(outer);
+      outer.destroy();
+      c.refuse('reset');
+    }
     const all = [...this.entries];
     for (const e of all) e.splice.reset();
     await Promise.all(all.map((e) => e.splice.result));

@@ -21,12 +21,31 @@ export interface RelaySocket extends Duplex {
 export interface RelayServer {
   listen(options: { port: number; host?: string; ipv6Only?: boolean; backlog?: number }, cb?: () => void): this;
   close(cb?: (err?: Error) => void): this;
-  address(): { address: string; family: string; port: number } | string | null;
+  /** Node gives all three fields; usernet's `SocketName` types them as optional. */
+  address(): { address?: string; family?: string; port?: number } | string | null;
   on(event: 'error', listener: (err: Error) => void): this;
   on(event: 'listening', listener: () => void): this;
   once(event: 'error', listener: (err: Error) => void): this;
   once(event: 'listening', listener: () => void): this;
   removeListener(event: 'error', listener: (err: Error) => void): this;
+}
+
+/**
+ * A connection attempt the namespace made, held (its SYN unanswered) until the relay decides:
+ * usernet's `InterceptedConnection` (`stack.intercept`, src/net/intercept.ts).
+ */
+export interface PendingConnection {
+  /** The destination the client asked for. */
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Completes the client's handshake; throws when the attempt is no longer pending. */
+  accept(): RelaySocket;
+  /** The client's connect fails: ECONNREFUSED (`'reset'`) or EHOSTUNREACH (`'unreachable'`). */
+  refuse(how?: 'reset' | 'unreachable'): void;
+  /** `'expire'`: the attempt timed out undecided. */
+  once(event: 'expire', listener: () => void): this;
 }
 
 /** The part of a `net` module the relay uses. */

@@ -2,7 +2,6 @@ import test from 'ava';
 import * as net from 'net';
 import { parseForward, PortForwarder } from '../../src/relay/forward';
 import { hostTarget } from '../../src/relay/host-map';
-import type { NetApi } from '../../src/relay/types';
 import { closed, connect, listenOn, readAll } from './harness';
 
 const parses: Array<[string, ReturnType<typeof parseForward>]> = [
@@ -56,14 +55,14 @@ test('PortForwarder carries a conversation, both FINs, into the inner side; EADD
   const hostPort = await listenOn(probe);
   await closed(probe);
   const spec = { hostAddress: '127.0.0.1', hostPort, nsPort, protocol: 'tcp' as const };
-  const f = new PortForwarder({ spec, hostNet: net as unknown as NetApi, innerNet: net as unknown as NetApi, target4: '127.0.0.1' });
+  const f = new PortForwarder({ spec, hostNet: net, innerNet: net, target4: '127.0.0.1' });
   await f.start();
   const c = await connect(hostPort);
   c.end('ping');
   const r = await readAll(c);
   t.is(r.data.toString(), 'got ping from 127.0.0.1');
   t.is(f.accepted, 1);
-  const again = new PortForwarder({ spec, hostNet: net as unknown as NetApi, innerNet: net as unknown as NetApi, target4: '127.0.0.1' });
+  const again = new PortForwarder({ spec, hostNet: net, innerNet: net, target4: '127.0.0.1' });
   const err = await t.throwsAsync(() => again.start());
   t.is((err as NodeJS.ErrnoException).code, 'EADDRINUSE');
   await f.close();
