@@ -135,6 +135,8 @@ export class ServedNamespace {
       undo.push(() => router.close());
       const udp = NamespaceUdp.attach(router.stack, { ...a, dnsUpstreams: o.dns === false ? null : o.dnsUpstreams });
       undo.push(async () => udp.close());
+      // DNS over TCP on the services address: its port there is taken, not refused.
+      if (udp.dns !== null) router.servicesTcp.set(53, (socket) => void (udp.handleTcp(socket) || socket.resetAndDestroy()));
       const resolvConf = udp.dns === null ? null : NamespaceResolvConf.write(netns.name, [a.services4, a.services6]);
       if (resolvConf !== null) undo.push(async () => resolvConf.remove());
       const forwards: PortForwarder[] = [];
