@@ -100,6 +100,56 @@ maybe('curl inside fetches from a host server through the gateway, IPv4 and IPv6
   }
 });
 
+/** A loopback port nobody listens on (bound, then closed). */
+async function closedPort(host: string): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((r) => probe.listen({ port: 0, host }, () => r()));
+  const port = (probe.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  return port;
+}
+
+maybe('a host port nobody listens on is refused quickly inside (curl exit 7, nc -z fails), IPv4 and IPv6', async (t) => {
+  const p4 = await closedPort('127.0.0.1');
+  const p6 = await closedPort('::1');
+  // Each step prints its exit status; `time` is measured by the shell with date (ms).
+  const script = [
+    `s=$(date +%s%N)`,
+    `curl -sS -m 20 http://10.0.2.2:${p4}/ >/dev/null 2>&1; echo "curl4=$?"`,
+    `curl -sS -m 20 "http://[fd00:2::2]:${p6}/" >/dev/null 2>&1; echo "curl6=$?"`,
+    `nc -z -w 20 10.0.2.2 ${p4}; echo "nc4=$?"`,
+    `nc -z -w 20 fd00:2::2 ${p6}; echo "nc6=$?"`,
+    `echo "ms=$(( ($(date +%s%N) - s) / 1000000 ))"`,
+  ].join('\n');
+  const r = cli(['netns', '-q', '--', 'sh', '-c', script]);
+  const e = await r.exit;
+  t.is(e.code, 0, r.err());
+  const out = r.out();
+  t.regex(out, /^curl4=7$/m, out);
+  t.regex(out, /^curl6=7$/m, out);
+  t.regex(out, /^nc4=1$/m, out);
+  t.regex(out, /^nc6=1$/m, out);
+  const ms = Number(/^ms=(\d+)$/m.exec(out)?.[1] ?? 'NaN');
+  t.true(ms < 5000, `four refused connections took ${ms} ms (a retransmitted SYN would take ≥ 1 s each)`);
+});
+
+maybe('the services address refuses a port without a service (RST), and serves the echo port', async (t) => {
+  const script = [
+    `curl -sS -m 10 http://10.0.2.3:8081/ >/dev/null 2>&1; echo "curl=$?"`,
+    `nc -z -w 10 10.0.2.3 4444; echo "nc=$?"`,
+    `nc -z -w 10 fd00:2::3 4444; echo "nc6=$?"`,
+    `printf ping | nc -N -w 10 10.0.2.3 7; echo; echo "echo=$?"`,
+  ].join('\n');
+  const r = cli(['netns', '-q', '--service', 'echo', '--', 'sh', '-c', script]);
+  const e = await r.exit;
+  t.is(e.code, 0, r.err());
+  const out = r.out();
+  t.regex(out, /^curl=7$/m, out);
+  t.regex(out, /^nc=1$/m, out);
+  t.regex(out, /^nc6=1$/m, out);
+  t.regex(out, /^ping$/m, out);
+});
+
 maybe('-p lets the host reach a server started inside the namespace', async (t) => {
   const probe = net.createServer();
   await new Promise<void>((r) => probe.listen({ port: 0, host: '127.0.0.1' }, () => r()));
