@@ -26,7 +26,7 @@ import { PipeHandle, connectPipe } from './ipc';
 import type { Server } from './server';
 import { TcpHandle } from './tcp-handle';
 import { type Chunk, SocketState } from './socket-state';
-import { normalizeArgs, validateString } from './validate';
+import { normalizeArgs, validateNumber, validateString } from './validate';
 
 export interface SocketConstructorOptions {
   allowHalfOpen?: boolean;
@@ -76,7 +76,12 @@ export class Socket extends SocketState {
     o.emitClose = false; // 'close' is emitted by the handle's close callback, with hadError
     o.autoDestroy = true;
     o.decodeStrings = false;
-    const { handle, pauseOnCreate, manualStart, noDelay, keepAlive, keepAliveInitialDelay, signal, ...duplexOptions } = o;
+    const { handle, pauseOnCreate, manualStart, noDelay, keepAlive, keepAliveInitialDelay: givenDelay, signal, ...duplexOptions } = o;
+    let keepAliveInitialDelay = givenDelay;
+    if (keepAliveInitialDelay !== undefined) {
+      validateNumber(keepAliveInitialDelay, 'options.keepAliveInitialDelay');
+      if (keepAliveInitialDelay < 0) keepAliveInitialDelay = 0; // as Node: a negative delay is none
+    }
     super(duplexOptions);
     this._noDelay = Boolean(noDelay);
     this._keepAlive = Boolean(keepAlive);
