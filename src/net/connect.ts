@@ -12,6 +12,7 @@ import {
   ERR_INVALID_IP_ADDRESS,
   ERR_SOCKET_CONNECTION_TIMEOUT,
   exceptionWithHostPort,
+  uvErrno,
 } from './errors';
 import type { ConnectReq, StreamHandle } from './handle';
 import { defaultLookup, socketToDnsFamily, type LookupAddress, type LookupFunction } from './lookup';
@@ -107,6 +108,12 @@ export function internalConnect(self: Socket, address: string, port: number, fam
   if (local !== undefined) req.localAddress = local;
   if (localPort !== undefined) req.localPort = localPort;
   const err = handle.connect!(req, address, port, family);
+  // usernet binds and connects in one engine call: a local port already taken is, as with the
+  // kernel's bind(), the bind's error (Node: `bind EADDRINUSE 0.0.0.0:port`).
+  if (err === uvErrno('EADDRINUSE') && localPort) {
+    self.destroy(exceptionWithHostPort(err, 'bind', local!, localPort));
+    return;
+  }
   if (err) {
     const sockname = self._getsockname();
     const details = sockname.address !== undefined ? `${sockname.address}:${sockname.port}` : undefined;
@@ -246,7 +253,9 @@ function attemptNext(self: Socket, addresses: LookupAddress[], index: number, po
   }
   const err = handle.connect(req, address, port, family as 4 | 6);
   if (err) {
-    errors.push(exceptionWithHostPort(err, 'connect', address, port));
+    // As in internalConnect: a taken local port is the bind's error.
+    if (err === uvErrno('EADDRINUSE') && localPort) errors.push(exceptionWithHostPort(err, 'bind', family === 4 ? '0.0.0.0' : '::', localPort));
+    else errors.push(exceptionWithHostPort(err, 'connect', address, port));
     attemptNext(self, addresses, index + 1, port, localPort, attemptTimeout, errors);
     return;
   }
