@@ -1,7 +1,8 @@
 /**
  * The built-in services of `usernet serve` and `usernet netns`: echo (RFC 862), discard (RFC 863),
  * chargen (RFC 864) and a small http status page. Each is a handler for accepted sockets, so it
- * runs behind a listener of its own (`serve`) or behind the namespace's interceptor (`netns`).
+ * runs behind a listener of its own (`serve`) or the namespace router's on the services address
+ * (`netns`).
  */
 
 import type { RelaySocket } from '../relay/types';
