@@ -3,8 +3,9 @@
  * by usernet, in the spirit of slirp4netns and pasta. usernet is the namespace's router: its
  * interface accepts TCP for any destination, the stack's deferred interception holds every
  * connection the namespace opens until a `HostRelay` has connected it on the host (the gateway
- * address is the host's loopback), then splices the two — or refuses it as the host refused. Built-in services answer on the services address; `-p` forwards bring host
- * connections in. `close()` resets what is open and removes the TAP and the namespace.
+ * address is the host's loopback), then splices the two — or refuses it as the host refused.
+ * Built-in services answer on the services address; `-p` forwards bring host connections in.
+ * `close()` resets what is open and removes the TAP and the namespace.
  */
 
 import createDebug from 'debug';
