@@ -6,6 +6,7 @@
 
 import { ServedNamespace, NETNS_DEFAULTS } from '../netns/serve';
 import { parseForward, formatForward, type ForwardSpec } from '../relay/forward';
+import { parseDnsUpstream, type DnsUpstream } from '../relay/dns';
 import { parseServiceSpec, type ServiceSpec } from '../services';
 import { formatConnectionTable } from '../services/status';
 import { intOption, one, parseArgs, type OptionSpec } from './args';
@@ -16,8 +17,11 @@ export const NETNS_USAGE = `usage: usernet netns [NAME] [options] [-- COMMAND ..
 
 Creates network namespace NAME (a fresh unique one without NAME; --existing joins NAME) whose
 interface eth0 is a TAP device served by usernet, usernet being its router: every TCP connection
-the namespace opens is terminated by usernet and relayed over a host socket (the gateway address
-reaches the host's loopback). With COMMAND, runs it inside and exits with its status.
+the namespace opens is terminated by usernet and relayed over a host socket, and so is every UDP
+flow (the gateway address reaches the host's loopback). usernet answers DNS on ${NETNS_DEFAULTS.services4} /
+${NETNS_DEFAULTS.services6}, forwarding to the host's resolvers, and writes the namespace's resolv.conf
+(/etc/netns/NAME/resolv.conf, which ip netns exec mounts). With COMMAND, runs it inside and exits
+with its status.
 
   --existing              join namespace NAME instead of creating it
   -p, --publish SPEC      forward host connections in: [HOST_ADDR:]HOST_PORT:NS_PORT[/tcp]
@@ -28,6 +32,9 @@ reaches the host's loopback). With COMMAND, runs it inside and exits with its st
   --ipv6 CIDR             namespace address (default ${NETNS_DEFAULTS.ipv6}, gateway ${NETNS_DEFAULTS.gateway6})
   --gateway4 ADDR, --gateway6 ADDR   usernet's own addresses on the link
   --mtu N                 link MTU (default ${NETNS_DEFAULTS.mtu})
+  --dns-upstream ADDR[:PORT]  forward DNS there instead of to the host's resolv.conf
+                          ([V6ADDR]:PORT for IPv6; repeatable, tried in order)
+  --no-dns                no DNS forwarder and no resolv.conf for the namespace
   --pcap FILE             capture the TAP link to FILE
   --stats [SECONDS]       print an ss -ti-like table of connections every SECONDS (default 2)
   -q, --quiet             no progress lines
@@ -42,6 +49,8 @@ const SPECS: OptionSpec[] = [
   { name: 'gateway4', kind: 'value' },
   { name: 'gateway6', kind: 'value' },
   { name: 'mtu', kind: 'value' },
+  { name: 'dns-upstream', kind: 'value', repeat: true },
+  { name: 'no-dns', kind: 'flag' },
   { name: 'pcap', kind: 'value' },
   { name: 'stats', kind: 'optional-number' },
   { name: 'quiet', short: 'q', kind: 'flag' },
@@ -74,6 +83,13 @@ export async function runNetns(args: readonly string[], io: CommandIo): Promise<
     if (typeof spec === 'string') return bad(`--service ${spec}`);
     services.push(spec);
   }
+  const dnsUpstreams: DnsUpstream[] = [];
+  for (const u of p.options.get('dns-upstream') ?? []) {
+    const up = parseDnsUpstream(u);
+    if (typeof up === 'string') return bad(`--dns-upstream ${up}`);
+    dnsUpstreams.push(up);
+  }
+  if (p.options.has('no-dns') && dnsUpstreams.length > 0) return bad('--no-dns and --dns-upstream exclude each other');
   const mtu = intOption(p, 'mtu', 1280, 65535, NETNS_DEFAULTS.mtu);
   if (typeof mtu === 'string') return bad(mtu);
   const statsText = one(p, 'stats');
@@ -98,6 +114,8 @@ export async function runNetns(args: readonly string[], io: CommandIo): Promise<
         mtu,
         services,
         forwards,
+        dns: !p.options.has('no-dns'),
+        ...(dnsUpstreams.length > 0 ? { dnsUpstreams } : {}),
       });
     } catch (e) {
       io.err(`usernet netns: ${(e as Error).message}\n`);
@@ -108,6 +126,11 @@ export async function runNetns(args: readonly string[], io: CommandIo): Promise<
     progress(`namespace ${ns.name}: ${ns.interfaceName} ${a.ipv4} ${a.ipv6}, mtu ${a.mtu}; gateway ${a.gateway4} / ${a.gateway6} = host loopback`);
     for (const s of ns.services) progress(`service ${s.kind} on ${a.services4}:${s.port} and [${a.services6}]:${s.port}`);
     for (const f of ns.forwards) progress(`forward ${formatForward(f.spec)}`);
+    const dns = ns.udp.dns;
+    if (dns !== null) {
+      const ups = dns.upstreams.map((u) => (u.address.includes(':') ? `[${u.address}]:${u.port}` : `${u.address}:${u.port}`)).join(' ');
+      progress(`dns on ${a.services4} and ${a.services6} → ${ups === '' ? 'no upstream (the host names no resolver)' : ups}${ns.resolvConf !== null ? `; ${ns.resolvConf.file}` : ''}`);
+    }
     const timer = statsSeconds > 0
       ? setInterval(() => io.err(formatConnectionTable(ns.status.connections())), statsSeconds * 1000)
       : null;

@@ -19,7 +19,7 @@ export const ETC_NETNS = '/etc/netns';
 export function resolvConfText(namespace: string, nameservers: readonly string[]): string {
   return [
     `# Written by usernet for namespace ${namespace} (pid ${process.pid}); removed when usernet stops.`,
-    '# usernet answers DNS on these addresses and forwards queries to the host\'s resolvers.',
+    '# usernet answers DNS on these addresses, forwarding the queries from the host.',
     ...nameservers.map((a) => `nameserver ${a}`),
     '',
   ].join('\n');
