@@ -26,6 +26,7 @@ import { PipeHandle, connectPipe } from './ipc';
 import type { Server } from './server';
 import { TcpHandle } from './tcp-handle';
 import { type Chunk, SocketState } from './socket-state';
+import { type OnreadOption, UserBufferReader, isOnreadOption } from './user-buffer';
 import { normalizeArgs, validateNumber, validateString } from './validate';
 
 export interface SocketConstructorOptions {
@@ -44,6 +45,8 @@ export interface SocketConstructorOptions {
   pauseOnCreate?: boolean;
   manualStart?: boolean;
   fd?: number;
+  /** Node's `onread`: bytes go to `callback(nread, buffer)` in a buffer of the user's, not 'data'. */
+  onread?: OnreadOption;
 }
 
 type WriteCallback = (error?: Error | null) => void;
@@ -67,6 +70,8 @@ export class Socket extends SocketState {
   server: Server | null = null;
   _server: Server | null = null;
   resetAndClosing = false;
+  /** Set by the `onread` option (Node's kBuffer / kBufferCb / kBufferGen). */
+  _userBuffer: UserBufferReader | null = null;
 
   constructor(options?: SocketConstructorOptions | number) {
     if (typeof options === 'number') throw ERR_FEATURE_UNAVAILABLE_ON_PLATFORM('net.Socket({ fd }) on a usernet stack');
@@ -76,7 +81,7 @@ export class Socket extends SocketState {
     o.emitClose = false; // 'close' is emitted by the handle's close callback, with hadError
     o.autoDestroy = true;
     o.decodeStrings = false;
-    const { handle, pauseOnCreate, manualStart, noDelay, keepAlive, keepAliveInitialDelay: givenDelay, signal, ...duplexOptions } = o;
+    const { handle, pauseOnCreate, manualStart, noDelay, keepAlive, keepAliveInitialDelay: givenDelay, signal, onread, ...duplexOptions } = o;
     let keepAliveInitialDelay = givenDelay;
     if (keepAliveInitialDelay !== undefined) {
       validateNumber(keepAliveInitialDelay, 'options.keepAliveInitialDelay');
@@ -87,6 +92,7 @@ export class Socket extends SocketState {
     this._keepAlive = Boolean(keepAlive);
     this._keepAliveInitialDelay = ~~((keepAliveInitialDelay ?? 0) / 1000);
     if (handle !== undefined) this._handle = handle;
+    if (isOnreadOption(onread)) this._userBuffer = new UserBufferReader(onread, this);
     this.on('end', onReadableStreamEnd);
     this.initHandle();
     if (this._handle !== null && o.readable !== false) {
@@ -105,7 +111,10 @@ export class Socket extends SocketState {
   initHandle(): void {
     (this as unknown as { _undestroy(): void })._undestroy();
     this._sockname = null;
-    if (this._handle !== null) this._handle.onread = (nread, buf) => this.onHandleRead(nread, buf);
+    if (this._handle !== null) {
+      this._handle.onread = (nread, buf) => this.onHandleRead(nread, buf);
+      this._userBuffer?.attach();
+    }
   }
 
   private addSignal(signal: AbortSignal): void {
@@ -128,6 +137,11 @@ export class Socket extends SocketState {
     if (handle === null) return;
     this._unrefTimer();
     if (nread > 0 && !this.destroyed) {
+      if (this._userBuffer !== null) {
+        const more = this._userBuffer.deliver(buf!, () => handle.reading && !this.destroyed && this._handle === handle);
+        if (!more && handle.reading && this._handle === handle) this.stopReading(handle);
+        return;
+      }
       if (!this.push(buf) && handle.reading) {
         const err = handle.readStop();
         if (err) this.destroy(errnoException(err, 'read'));
@@ -141,6 +155,37 @@ export class Socket extends SocketState {
     }
     this.push(null);
     this.read(0);
+  }
+
+  private stopReading(handle: StreamHandle): void {
+    handle.reading = false;
+    const err = handle.readStop();
+    if (err) this.destroy(errnoException(err, 'read'));
+  }
+
+  /** With `onread`, reading follows pause()/resume() directly, as in Node. */
+  override pause(): this {
+    const handle = this._handle;
+    if (this._userBuffer !== null && !this.connecting && handle !== null && handle.reading && !this.destroyed) this.stopReading(handle);
+    return super.pause();
+  }
+
+  override resume(): this {
+    if (this._userBuffer !== null) this.startUserReads();
+    return super.resume();
+  }
+
+  override read(size?: number): ReturnType<Duplex['read']> {
+    if (this._userBuffer !== null) this.startUserReads();
+    return super.read(size);
+  }
+
+  /** Starts reading for `onread` (what a stop left over goes to the callback first). */
+  private startUserReads(): void {
+    const handle = this._handle;
+    if (this.connecting || handle === null || handle.reading || this.destroyed) return;
+    const err = this._userBuffer!.start(handle, () => this._handle === handle && !this.destroyed, (e) => this.destroy(errnoException(e, 'read')));
+    if (err) this.destroy(errnoException(err, 'read'));
   }
 
   override _read(n: number): void {

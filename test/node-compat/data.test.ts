@@ -392,3 +392,57 @@ both('writable: still writable in the end handler', (net, common) => {
     socket.resume();
   }));
 });
+
+// test-net-onread-static-buffer: the onread option, with one buffer or a buffer function, and
+// reading stopped by pause() or by the callback returning false. No 'data' events.
+for (const variant of ['one Buffer', 'one Uint8Array', 'a Buffer function', 'a Uint8Array function', 'explicit pause', 'implicit pause'] as const) {
+  both(`onread-static-buffer: ${variant}`, (net, common) => {
+    const message = Buffer.from('hello world');
+    const server = net.createServer(common.mustCall(function (this: { close(): void }, socket: Socket) {
+      this.close();
+      socket.end(message);
+    }));
+    server.listen(0, common.mustCall(() => {
+      const pieces: Uint8Array[] = [];
+      const pool = [0, 1, 2].map(() => (variant === 'a Buffer function' ? Buffer.alloc(2) : new Uint8Array(2)));
+      let poolIndex = -1;
+      let poolUsage = 0;
+      const fixed = variant === 'one Uint8Array' ? new Uint8Array(8) : Buffer.alloc(8);
+      const usesPool = variant.endsWith('function');
+      let paused = false;
+      const callback = function (this: Socket, nread: number, buf: Uint8Array): boolean | undefined {
+        assert.strictEqual(paused, false, 'no callback while paused');
+        assert.strictEqual(buf, usesPool ? pool[poolIndex] : fixed);
+        pieces.push(Uint8Array.prototype.slice.call(buf, 0, nread));
+        if (variant === 'explicit pause' || variant === 'implicit pause') {
+          paused = true;
+          if (variant === 'explicit pause') this.pause();
+          setTimeout(() => {
+            paused = false;
+            this.resume();
+          }, 100);
+          if (variant === 'implicit pause') return false;
+        }
+        return undefined;
+      };
+      const buffer = usesPool
+        ? () => {
+            poolUsage++;
+            poolIndex = (poolIndex + 1) % pool.length;
+            return pool[poolIndex]!;
+          }
+        : fixed;
+      const client = net.connect({ port: portOf(server), onread: { buffer, callback: common.mustCallAtLeast(callback) } } as never);
+      client.on('data', common.mustNotCall());
+      client.on('end', common.mustCall(() => {
+        assert.deepStrictEqual(Buffer.concat(pieces), message);
+        if (usesPool) {
+          assert.deepStrictEqual(pieces.map((p) => p.length), [2, 2, 2, 2, 2, 1]);
+          assert.strictEqual(poolUsage, 7, 'one buffer first, then one after each callback');
+        } else {
+          assert.deepStrictEqual(pieces.map((p) => p.length), [8, 3]);
+        }
+      }));
+    }));
+  }, { settleMs: 300 });
+}
