@@ -92,7 +92,8 @@ export async function runServe(args: readonly string[], io: CommandIo): Promise<
       if (pcap !== undefined) link = capture(link, pcap);
       const v4 = one(p, 'ipv4') ?? '10.0.3.2/24';
       const v6 = one(p, 'ipv6') ?? 'fd00:3::2/64';
-      stack.addInterface(link, { name: tapName, ipv4: v4, ipv6: v6, mtu });
+      // mld: report our groups (RFC 3810) so that an MLD-snooping bridge forwards NDP to the TAP.
+      stack.addInterface(link, { name: tapName, ipv4: v4, ipv6: v6, mtu, mld: true });
       const status = stackStatus(stack);
       const net: NetApi = stack.net;
       for (const spec of specs.length > 0 ? specs : ALL_SERVICES) {

@@ -82,6 +82,8 @@ export class UsernetRouter {
       mtu: a.mtu,
       dad: false,
       acceptAnyDestination: true,
+      // MLDv2 reports for our groups, so that a snooping bridge on the TAP forwards NDP to us.
+      mld: true,
     });
     const servers: RelayServer[] = [];
     for (const svc of svcs) {
