@@ -279,3 +279,64 @@ both('server getConnections counts open connections', (net, common) => {
   }));
   server.listen(0, common.mustCall(() => net.connect(portOf(server)).resume()));
 });
+
+// test-net-listening: `listening` is false before listen() completes its bind, true while
+// listening, false after close().
+both('listening: the listening property through a server\'s life', (net, common) => {
+  const server = net.createServer();
+  assert.strictEqual(server.listening, false);
+  server.listen(0, common.mustCall(() => {
+    assert.strictEqual(server.listening, true);
+    server.close(common.mustCall(() => assert.strictEqual(server.listening, false)));
+    assert.strictEqual(server.listening, false);
+  }));
+});
+
+// test-net-server-address: address() for IPv4, IPv6 and the default (dual-stack '::') listener;
+// null once closed.
+both('server-address: address() per family and the default wildcard', (net, common) => {
+  const v4 = net.createServer();
+  v4.listen(0, '127.0.0.1', common.mustCall(() => {
+    assert.deepStrictEqual(v4.address(), { address: '127.0.0.1', family: 'IPv4', port: portOf(v4) });
+    v4.close(common.mustCall(() => assert.strictEqual(v4.address(), null)));
+  }));
+  const v6 = net.createServer();
+  v6.listen(0, '::1', common.mustCall(() => {
+    assert.deepStrictEqual(v6.address(), { address: '::1', family: 'IPv6', port: portOf(v6) });
+    v6.close();
+  }));
+  const any = net.createServer();
+  any.listen(common.mustCall(() => {
+    assert.deepStrictEqual(any.address(), { address: '::', family: 'IPv6', port: portOf(any) });
+    any.close();
+  }));
+  const anyV4 = net.createServer();
+  anyV4.listen(0, '0.0.0.0', common.mustCall(() => {
+    assert.deepStrictEqual(anyV4.address(), { address: '0.0.0.0', family: 'IPv4', port: portOf(anyV4) });
+    anyV4.close();
+  }));
+});
+
+// test-net-server-listen-remove-callback: the listening callback is a once listener.
+both('server-listen-remove-callback: listen callbacks do not accumulate', (net, common) => {
+  const server = net.createServer();
+  server.on('close', common.mustCall(() => assert.strictEqual(server.listeners('listening').length, 0), 2));
+  server.listen(0, common.mustCall(() => server.close()));
+  server.once('close', () => server.listen(0, common.mustCall(() => server.close())));
+});
+
+// test-net-server-unref-persistent: ref() and unref() before listen() still take effect, and both
+// return the server.
+both('server-unref-persistent: unref() before listen() is remembered', (net, common) => {
+  const server = net.createServer();
+  assert.strictEqual(server.unref(), server);
+  assert.strictEqual(server.ref(), server);
+  assert.strictEqual(server.unref(), server);
+  server.listen(0, common.mustCall(() => {
+    const handle = (server as unknown as { _handle: { hasRef(): boolean } })._handle;
+    assert.strictEqual(handle.hasRef(), false);
+    server.ref();
+    assert.strictEqual(handle.hasRef(), true);
+    server.close();
+  }));
+});
