@@ -6,7 +6,9 @@
  * carrying its transaction ID (RFC 1035 §4.1.1), trying the next upstream after a timeout;
  * over TCP (RFC 7766) the connection is spliced to the first upstream.
  *
- * Nothing of the message is parsed beyond the 12-byte header's ID and QR bit.
+ * Nothing of the message is parsed beyond the 12-byte header's ID and QR bit. When no upstream
+ * answers (or there is none), the query comes back as SERVFAIL (RFC 1035 §4.1.1 RCODE 2), so the
+ * namespace's resolver fails at once instead of waiting out its own retries.
  */
 
 import createDebug from 'debug';
@@ -69,8 +71,10 @@ export function hostResolvers(path = '/etc/resolv.conf'): DnsUpstream[] {
 export interface DnsTotals {
   queries: number;
   answers: number;
-  /** Queries no upstream answered in time. */
+  /** Queries no upstream answered in time (answered SERVFAIL). */
   timeouts: number;
+  /** SERVFAIL answers: after timeouts, or with no upstream at all. */
+  servfails: number;
   /** Not forwarded: shorter than a header, a response (QR set), or too many pending. */
   dropped: number;
   /** Upstream tries after the first (a timeout or a send failure). */
@@ -98,7 +102,7 @@ export class DnsForwarder {
   private readonly maxPending: number;
   private readonly dgram: DgramApi;
   private closed = false;
-  readonly totals: DnsTotals = { queries: 0, answers: 0, timeouts: 0, dropped: 0, retries: 0, tcpConnections: 0 };
+  readonly totals: DnsTotals = { queries: 0, answers: 0, timeouts: 0, servfails: 0, dropped: 0, retries: 0, tcpConnections: 0 };
 
   /**
    * `upstreams` are tried in order; `reply` sends an answer into the namespace (the router's
@@ -124,10 +128,11 @@ export class DnsForwarder {
     this.totals.queries++;
     const p = d.payload;
     // RFC 1035 §4.1.1: QR (the top bit of byte 2) is 0 in a query; answering responses would reflect.
-    if (this.closed || p.length < DNS_HEADER_LEN || (p[2]! & 0x80) !== 0 || this.upstreams.length === 0 || this.pending.size >= this.maxPending) {
+    if (this.closed || p.length < DNS_HEADER_LEN || (p[2]! & 0x80) !== 0 || this.pending.size >= this.maxPending) {
       this.totals.dropped++;
       return;
     }
+    if (this.upstreams.length === 0) return this.servfail(d);
     const q: Pending = { query: d, id: (p[0]! << 8) | p[1]!, socket: null, upstream: -1, timer: null };
     this.pending.add(q);
     this.nextUpstream(q);
@@ -143,6 +148,7 @@ export class DnsForwarder {
       this.totals.timeouts++;
       this.pending.delete(q);
       log('query %d from %s: no upstream answered', q.id, q.query.src);
+      this.servfail(q.query);
       return;
     }
     if (q.upstream > 0) this.totals.retries++;
@@ -166,16 +172,31 @@ export class DnsForwarder {
     });
   }
 
-  private answer(q: Pending, msg: Buffer): void {
+  private answer(q: Pending, msg: Uint8Array): void {
     this.release(q);
     this.pending.delete(q);
-    const d = q.query;
+    if (this.send(q.query, msg)) this.totals.answers++;
+  }
+
+  /**
+   * The query itself turned into a SERVFAIL response: QR and RA set, RCODE 2; the question and
+   * any EDNS OPT record stay, which a response may carry (RFC 6891 §7).
+   */
+  private servfail(d: UdpDatagram): void {
+    const r = Uint8Array.from(d.payload);
+    r[2] = r[2]! | 0x80;
+    r[3] = (r[3]! & 0x70) | 0x80 | 2;
+    if (this.send(d, r)) this.totals.servfails++;
+  }
+
+  private send(d: UdpDatagram, payload: Uint8Array): boolean {
     try {
-      this.reply({ src: d.dst, srcPort: d.dstPort, dst: d.src, dstPort: d.srcPort, payload: msg });
-      this.totals.answers++;
+      this.reply({ src: d.dst, srcPort: d.dstPort, dst: d.src, dstPort: d.srcPort, payload });
+      return true;
     } catch (e) {
       this.totals.dropped++;
-      log('answer %d to %s: %s', q.id, d.src, (e as Error).message);
+      log('answer to %s: %s', d.src, (e as Error).message);
+      return false;
     }
   }
 

@@ -71,10 +71,11 @@ test('an upstream that does not answer is left for the next; answers with anothe
   t.like(dns.totals, { answers: 1, retries: 1, timeouts: 0 });
 });
 
-test('not forwarded: short messages, responses, too many pending; no upstream answering is a timeout', async (t) => {
+test('not forwarded: short messages, responses, too many pending; no upstream answering is SERVFAIL', async (t) => {
   const silent = dgram.createSocket('udp4');
   await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
-  const dns = new DnsForwarder([{ address: '127.0.0.1', port: silent.address().port }], () => t.fail('no answer expected'), { attemptTimeoutMs: 50, maxPending: 1 });
+  const answers = queue<UdpSend>();
+  const dns = new DnsForwarder([{ address: '127.0.0.1', port: silent.address().port }], (d) => answers.push(d), { attemptTimeoutMs: 50, maxPending: 1 });
   t.teardown(() => (dns.close(), silent.close()));
   dns.query(fromNamespace(new Uint8Array(11)));
   const response = dnsQuery(1, 'example.test');
@@ -83,12 +84,17 @@ test('not forwarded: short messages, responses, too many pending; no upstream an
   dns.query(fromNamespace(dnsQuery(2, 'example.test')));
   dns.query(fromNamespace(dnsQuery(3, 'example.test')));
   t.is(dns.totals.dropped, 3);
-  await sleep(150);
-  t.like(dns.totals, { timeouts: 1, answers: 0 });
+  const failed = Buffer.from((await answers.next()).payload);
+  // The query itself with QR, RD and RA set and RCODE 2 (SERVFAIL); ID and question kept.
+  t.deepEqual([...failed], [...dnsQuery(2, 'example.test')].map((b, i) => (i === 2 ? b | 0x80 : i === 3 ? 0x82 : b)));
+  t.like(dns.totals, { timeouts: 1, servfails: 1, answers: 0 });
   t.is(dns.inFlight, 0);
-  const none = new DnsForwarder([], () => undefined);
+  const none = new DnsForwarder([], (d) => answers.push(d));
   none.query(fromNamespace(dnsQuery(4, 'example.test')));
-  t.is(none.totals.dropped, 1);
+  t.is(Buffer.from((await answers.next()).payload)[3], 0x82);
+  t.like(none.totals, { servfails: 1, dropped: 0 });
+  await sleep(100);
+  t.is(dns.totals.servfails, 1, 'one answer per query');
 });
 
 test('DNS over TCP is spliced to the first upstream (RFC 7766 framing passes through)', async (t) => {
