@@ -26,3 +26,4 @@ export * as ndpOptions from './ndp-options';
 export * as tcp from './tcp';
 export * as tcpOptions from './tcp-options';
 export * as udp from './udp';
+export * as mld from './mld';

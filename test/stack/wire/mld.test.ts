@@ -5,6 +5,7 @@ import {
   MLD_HOP_BY_HOP_LEN, type MldRepr,
 } from '../../../stack/wire/mld';
 import { isDrop } from '../../../stack/wire/drop';
+import * as wire from '../../../stack/wire';
 import { pseudoHeaderSumV6 } from '../../../stack/wire/checksum';
 import { formatIpv6, parseIpv6 } from '../../../stack/wire/address';
 
@@ -83,6 +84,10 @@ test('checks: bad checksum, truncations, a 26-byte query, counts that overrun, n
   echo[0] = 128;
   t.is(reason(parseMld(echo)), 'mld-not-mld');
   t.deepEqual([130, 131, 132, 143, 128, 133].map(isMldType), [true, true, true, true, false, false]);
+});
+
+test('the module is reachable as wire.mld', (t) => {
+  t.is(wire.mld.parseMld, parseMld);
 });
 
 test('RFC 3810 §5.1.3 maximum response code: linear below 32768, floating point above', (t) => {
