@@ -121,9 +121,11 @@ export class UdpTable {
       return 'delivered'; // a corrupt datagram gets no ICMP answer
     }
     const group = dst.isMulticast() || (dst.family === 4 && iface !== undefined && iface.isIpv4Broadcast(dst.v4));
-    const local = group || host.isLocalAddress(dst);
-    const b = local ? this.bindings.get(d.dstPort)?.find((x) => x.address === null || x.address.equals(dst)) : undefined;
-    const any = iface?.acceptAnyDestination === true && !group ? this.catchAll.get(dst.family) : undefined;
+    const anyDestination = iface?.acceptAnyDestination === true && !group;
+    // A foreign address (only an acceptAnyDestination interface delivers one) is never a port binding's.
+    const foreign = anyDestination && !host.isLocalAddress(dst);
+    const b = foreign ? undefined : this.bindings.get(d.dstPort)?.find((x) => x.address === null || x.address.equals(dst));
+    const any = anyDestination ? this.catchAll.get(dst.family) : undefined;
     if (b === undefined && any === undefined) {
       c.add('udp', 'NoPorts');
       return group ? 'delivered' : 'port-unreachable';

@@ -127,3 +127,12 @@ test('bindUdpAny: one per family, checked arguments; a throwing handler is count
   t.notThrows(() => send6(ipv6(NS6, FAR6, IpProtocol.UDP, udp6(NS6, FAR6, 1, 2, Buffer.from('z')))));
   t.is(s.counters().drops.udp!['udp-handler-threw'], 1);
 });
+
+test('elsewhere nothing changes: on loopback a binding takes any 127/8 destination', (t) => {
+  const s = new Stack();
+  const got: string[] = [];
+  s.bindUdp(9999, (d) => got.push(show(d)));
+  t.is(s.sendUdp({ srcPort: 1234, dst: IpAddress.parse('127.0.0.5')!, dstPort: 9999, payload: Buffer.from('lo') }, 0), null);
+  s.poll(0);
+  t.deepEqual(got, ['127.0.0.5:1234 > 127.0.0.5:9999 lo']);
+});
