@@ -1,4 +1,5 @@
 import test from 'ava';
+import fc from 'fast-check';
 import { Stack } from '../../../stack/stack';
 import { EtherType, IpProtocol } from '../../../stack/wire/ip-protocol';
 import { formatIpv6, formatMac } from '../../../stack/wire/address';
@@ -163,4 +164,28 @@ test('after an MLDv1 query we answer with MLDv1 reports to the group itself (RFC
   s.poll(5000);
   t.deepEqual(describe(out()), [`${LL} > ff02::1:ff00:1 (33:33:ff:00:00:01) hop 1 RA: MLDv1 report ff02::1:ff00:1`]);
   t.is(s.counters().counts.icmpv6!.OutGroupMembResponses, 1);
+});
+
+test('property: any MLD-typed message with a good checksum is handled without throwing, and bounded work follows', (t) => {
+  fc.assert(fc.property(fc.constantFrom(130, 131, 132, 143), fc.uint8Array({ maxLength: 120 }), fc.integer({ min: 0, max: 10_000 }), (type, body, now) => {
+    const { s, send, out } = setup();
+    const msg = Uint8Array.from([type, 0, 0, 0, ...body]);
+    const dst = v6('ff02::1');
+    const sum = pseudoHeaderSumV6(QUERIER, dst, IpProtocol.ICMPv6, msg.length);
+    // Fill in the checksum so that the message reaches MLD (RFC 4443 §2.3).
+    let acc = sum;
+    for (let i = 0; i < msg.length; i += 2) acc += (msg[i]! << 8) | (msg[i + 1] ?? 0);
+    while (acc > 0xffff) acc = (acc & 0xffff) + (acc >>> 16);
+    const ck = ~acc & 0xffff;
+    msg[2] = ck >> 8;
+    msg[3] = ck & 0xff;
+    const p = new Uint8Array(8 + msg.length);
+    emitMldHopByHop(p);
+    p.set(msg, 8);
+    send(ipv6(QUERIER, dst, IpProtocol.HopByHop, p, 1), now);
+    for (let i = 0, at = now; i < 10 && s.nextDeadline() !== Infinity; i++) (at = Math.max(at, s.nextDeadline())), s.poll(at);
+    out();
+    return s.nextDeadline() === Infinity;
+  }), { seed: 3810, numRuns: 200 });
+  t.pass();
 });
