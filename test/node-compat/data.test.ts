@@ -446,3 +446,29 @@ for (const variant of ['one Buffer', 'one Uint8Array', 'a Buffer function', 'a U
     }));
   }, { settleMs: 300 });
 }
+
+// test-net-binary: every byte value as a latin1 ('binary') string, echoed and decoded again.
+both('binary: all 256 byte values survive a latin1 round trip', (net, common) => {
+  let binary = '';
+  for (let i = 0; i < 256; i++) binary += String.fromCharCode(i);
+  const data = binary.repeat(20);
+  const server = net.createServer((c) => {
+    c.setEncoding('latin1');
+    c.on('data', (d: string) => c.write(d, 'latin1'));
+    c.on('end', () => c.end());
+  });
+  server.listen(0, common.mustCall(() => {
+    const c = net.createConnection(portOf(server));
+    let received = '';
+    c.setEncoding('latin1');
+    c.on('data', (d: string) => {
+      received += d;
+      if (received.length === data.length) c.end();
+    });
+    c.on('connect', common.mustCall(() => c.write(data, 'latin1')));
+    c.on('close', common.mustCall(() => {
+      assert.strictEqual(received, data);
+      server.close();
+    }));
+  }));
+});
