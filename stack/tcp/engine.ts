@@ -92,6 +92,19 @@ export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
   private events: TcpEvent[] = [];
   private readonly woken = new Set<ControlBlock>();
   private timeWaitCount = 0;
+  /**
+   * Connections `poll` and `nextDeadline` look at one by one: every block not in TIME-WAIT. TIME-WAIT
+   * blocks, which can be thousands after a burst of short connections, wait in `timeWaiting`
+   * instead, so the per-poll work follows the live connections, not the closed ones.
+   */
+  private readonly active = new Set<ControlBlock>();
+  /**
+   * TIME-WAIT blocks in the order they entered it, with the 2·MSL deadline they entered with: one
+   * duration for all and a clock that only grows, so the deadlines are in order too. A restarted
+   * TIME-WAIT (the peer's FIN again, §3.10.7.4) is moved to the back when its old deadline comes.
+   * TIME-WAIT has no other timer (RFC 9293 §3.6.1; `enterTimeWait` stops them).
+   */
+  private readonly timeWaiting = new Map<ControlBlock, number>();
   private readonly counters = new Map<string, number>();
   private readonly isns: IsnGenerator;
   private readonly ports: EphemeralPorts;
@@ -299,9 +312,10 @@ export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
   poll(now: number): void {
     this.lastNow = now;
     this.deferred.expire(now);
-    for (const cb of [...this.connections.values()]) {
+    for (const cb of [...this.active]) {
       if (deadlineOf(cb) <= now) fireTimers(cb, now);
     }
+    this.expireTimeWait(now);
     const woken = [...this.woken];
     this.woken.clear();
     for (const cb of woken) {
@@ -315,8 +329,26 @@ export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
   nextDeadline(): number {
     if (this.woken.size > 0) return this.lastNow;
     let t = this.deferred.nextDeadline();
-    for (const cb of this.connections.values()) t = Math.min(t, deadlineOf(cb));
+    for (const cb of this.active) t = Math.min(t, deadlineOf(cb));
+    // The oldest TIME-WAIT entry is due first (or, when it was restarted, is moved on then).
+    for (const at of this.timeWaiting.values()) return Math.min(t, at);
     return t;
+  }
+
+  /** Ends the TIME-WAIT blocks whose 2·MSL has passed, oldest first (see `timeWaiting`). */
+  private expireTimeWait(now: number): void {
+    for (const [cb, at] of this.timeWaiting) {
+      if (at > now) return;
+      if (deadlineOf(cb) <= now) fireTimers(cb, now); // 2·MSL over: CLOSED, gone from the map
+      // Still here: restarted (or entered with an early estimate); wait for its real deadline.
+      if (cb.state === 'TIME-WAIT') {
+        this.timeWaiting.delete(cb);
+        const due = deadlineOf(cb);
+        // A block without a deadline would hold up the queue behind it: scan it with the rest.
+        if (due === Infinity) this.active.add(cb);
+        else this.timeWaiting.set(cb, due);
+      }
+    }
   }
 
   /** Segments to send, in order; the caller owns the array. */
@@ -500,6 +532,15 @@ export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
       const key = tupleKey(cb.local, cb.localPort, cb.remote, cb.remotePort);
       if (this.connections.get(key) === cb) this.connections.delete(key);
       this.woken.delete(cb);
+      this.active.delete(cb);
+      this.timeWaiting.delete(cb);
+    } else if (next === 'TIME-WAIT') {
+      this.active.delete(cb);
+      // `enterTimeWait` sets the deadline just after this; `lastNow` is never later than its `now`,
+      // so this is no later than the real deadline (an early entry is only moved on, above).
+      this.timeWaiting.set(cb, this.lastNow + 2 * this.options.mslMs);
+    } else {
+      this.active.add(cb);
     }
   }
 
