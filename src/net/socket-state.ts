@@ -183,6 +183,11 @@ export abstract class SocketState extends Duplex {
     return this._getsockname().family;
   }
 
+  /** Node's legacy alias of `connecting` (read-only). */
+  get _connecting(): boolean {
+    return this.connecting;
+  }
+
   get pending(): boolean {
     return this._handle === null || this.connecting;
   }

@@ -282,6 +282,7 @@ both('socket-connecting: connecting flag and readyState while opening', (net, co
     }));
     client.resume();
     assert.strictEqual(client.connecting, true);
+    assert.strictEqual((client as unknown as { _connecting: boolean })._connecting, true, 'the legacy alias');
     assert.strictEqual(client.readyState, 'opening');
     assert.strictEqual(client.pending, true);
   });
