@@ -4,6 +4,7 @@
  */
 
 import { Drop, isDrop } from '../../stack/wire/drop';
+import { MldType, describeMld, isMldType, parseMld } from '../../stack/wire/mld';
 import { formatIpv4, formatIpv6, formatMac } from '../../stack/wire/address';
 import { sumBytes, verifies } from '../../stack/wire/checksum';
 import { Icmpv4Repr, describeIcmpv4, parseIcmpv4 } from '../../stack/wire/icmpv4';
@@ -63,6 +64,13 @@ export function decodeIcmpv4(msg: Uint8Array, ctx: TransportContext): DecodedIcm
   return d;
 }
 
+const MLD_NAMES: Readonly<Record<number, string>> = {
+  [MldType.Query]: 'multicast listener query',
+  [MldType.ReportV1]: 'multicast listener report v1',
+  [MldType.DoneV1]: 'multicast listener done',
+  [MldType.ReportV2]: 'multicast listener report v2',
+};
+
 /** `msg` is the ICMPv6 message (the upper-layer payload); its checksum covers a pseudo-header. */
 export function decodeIcmpv6(msg: Uint8Array, ctx: TransportContext): DecodedIcmp | Drop {
   const repr = parseIcmpv6(msg);
@@ -80,6 +88,15 @@ export function decodeIcmpv6(msg: Uint8Array, ctx: TransportContext): DecodedIcm
     dataLength: msg.length - 8,
     text: describeIcmpv6(repr),
   };
+  // Multicast Listener Discovery (RFC 3810, RFC 2710) rides on ICMPv6 types the ICMPv6 module
+  // leaves as 'other'; its own module names and describes them.
+  if (repr.kind === 'other' && isMldType(repr.type)) {
+    const mld = parseMld(msg);
+    if (!isDrop(mld)) {
+      d.name = MLD_NAMES[repr.type] ?? d.name;
+      d.text = describeMld(mld);
+    }
+  }
   switch (repr.kind) {
     case 'echo-request':
     case 'echo-reply':

@@ -52,3 +52,15 @@ test('TCP lines match tcpdump -n -v -S on the TCP fixtures', (t) => {
     t.deepEqual(ours, tcpdumpTcpParts(path), file);
   }
 });
+
+test('MLDv2 reports in ndp.pcap decode as such, with their records (RFC 3810 §5.2)', (t) => {
+  const file = readCaptureFile(join(__dirname, '..', '..', '..', 'pcap-fixtures', 'ndp.pcap'));
+  const reports = file.records
+    .map((r) => decodeFrame(r.data, file.linkType))
+    .filter((d) => d.transport?.protocol === 'icmpv6' && d.transport.type === 143);
+  t.true(reports.length > 0, 'the capture holds MLDv2 reports');
+  for (const d of reports) {
+    t.is(d.transport?.protocol === 'icmpv6' ? d.transport.name : '', 'multicast listener report v2');
+    t.regex(formatFrameLine(d), /MLDv2 report, \d+ record\(s\) \[to_(ex|in) ff02::1:ff/);
+  }
+});
