@@ -5,11 +5,13 @@
  */
 
 import { Drop, drop } from './drop';
-import { Ipv4Address, formatIpv4, readIpv4, writeIpv4 } from './address';
-import { internetChecksum, sumBytes, verifies } from './checksum';
+import { Ipv4Address, formatIpv4, readIpv4 } from './address';
+import {
+  ICMP_HEADER_LEN, IcmpEcho, IcmpHeaderView, IcmpOther, describeIcmpEcho, describeIcmpOther, emitIcmpMessage,
+  icmpBody, icmpChecksumValid, icmpEchoRest, parseIcmpEcho, parseIcmpOther,
+} from './icmp-header';
 
-const F = { type: 0, code: 1, checksum: 2, rest: 4, body: 8 } as const;
-export const ICMPV4_HEADER_LEN = 8;
+export const ICMPV4_HEADER_LEN = ICMP_HEADER_LEN;
 
 export const Icmpv4Type = {
   EchoReply: 0,
@@ -37,39 +39,10 @@ export const Icmpv4UnreachableCode = {
 
 export const Icmpv4TimeExceededCode = { TtlExceeded: 0, FragmentReassembly: 1 } as const;
 
-export class Icmpv4View {
-  private constructor(private readonly b: Uint8Array) {}
-
+export class Icmpv4View extends IcmpHeaderView {
   /** For untrusted bytes (the whole ICMP message): at least the 8-byte header. */
   static check(b: Uint8Array): Icmpv4View | Drop {
     return b.length < ICMPV4_HEADER_LEN ? drop('icmpv4-truncated') : new Icmpv4View(b);
-  }
-
-  get type(): number {
-    return this.b[F.type]!;
-  }
-
-  get code(): number {
-    return this.b[F.code]!;
-  }
-
-  get checksum(): number {
-    return (this.b[F.checksum]! << 8) | this.b[F.checksum + 1]!;
-  }
-
-  /** Bytes 4–7 as one unsigned number: identifier/sequence, pointer, MTU or gateway by type. */
-  get restOfHeader(): number {
-    return readIpv4(this.b, F.rest);
-  }
-
-  /** Echo identifier (bytes 4–5). */
-  get identifier(): number {
-    return (this.b[4]! << 8) | this.b[5]!;
-  }
-
-  /** Echo sequence number (bytes 6–7). */
-  get sequence(): number {
-    return (this.b[6]! << 8) | this.b[7]!;
   }
 
   /** Next-hop MTU of a "fragmentation needed" message (bytes 6–7, RFC 1191 §4). */
@@ -84,30 +57,20 @@ export class Icmpv4View {
 
   /** Redirect gateway (bytes 4–7). */
   get gateway(): Ipv4Address {
-    return readIpv4(this.b, F.rest);
-  }
-
-  /** Echo data, or for errors the invoking datagram's IP header and first bytes. */
-  get body(): Uint8Array {
-    return this.b.subarray(F.body);
+    return this.restOfHeader;
   }
 
   get checksumValid(): boolean {
-    return verifies(sumBytes(this.b));
+    return icmpChecksumValid(this.b);
   }
 
-  toString(): string {
+  override toString(): string {
     const r = parseIcmpv4(this.b, { verifyChecksum: false });
     return r instanceof Drop ? `ICMP ${r}` : describeIcmpv4(r);
   }
 }
 
-export interface Icmpv4Echo {
-  kind: 'echo-request' | 'echo-reply';
-  identifier: number;
-  sequence: number;
-  data: Uint8Array;
-}
+export type Icmpv4Echo = IcmpEcho;
 
 export interface Icmpv4DestinationUnreachable {
   kind: 'destination-unreachable';
@@ -140,14 +103,7 @@ export interface Icmpv4ParameterProblem {
 }
 
 /** Any other type, kept whole so that it can be logged or re-emitted unchanged. */
-export interface Icmpv4Other {
-  kind: 'other';
-  type: number;
-  code: number;
-  /** Bytes 4–7 as an unsigned 32-bit number. */
-  rest: number;
-  body: Uint8Array;
-}
+export type Icmpv4Other = IcmpOther;
 
 export type Icmpv4Repr =
   | Icmpv4Echo
@@ -176,12 +132,7 @@ export function parseIcmpv4(b: Uint8Array, opts?: Icmpv4ParseOptions): Icmpv4Rep
     case Icmpv4Type.EchoRequest:
     case Icmpv4Type.EchoReply:
       if (code !== 0) break;
-      return {
-        kind: v.type === Icmpv4Type.EchoRequest ? 'echo-request' : 'echo-reply',
-        identifier: v.identifier,
-        sequence: v.sequence,
-        data: v.body,
-      };
+      return parseIcmpEcho(v, v.type === Icmpv4Type.EchoRequest);
     case Icmpv4Type.DestinationUnreachable:
       return {
         kind: 'destination-unreachable',
@@ -196,28 +147,16 @@ export function parseIcmpv4(b: Uint8Array, opts?: Icmpv4ParseOptions): Icmpv4Rep
     case Icmpv4Type.ParameterProblem:
       return { kind: 'parameter-problem', code, pointer: v.pointer, invoking: v.body };
   }
-  return { kind: 'other', type: v.type, code, rest: v.restOfHeader, body: v.body };
+  return parseIcmpOther(v);
 }
 
 export function icmpv4HeaderLen(_repr?: Icmpv4Repr): number {
   return ICMPV4_HEADER_LEN;
 }
 
-function bodyOf(repr: Icmpv4Repr): Uint8Array {
-  switch (repr.kind) {
-    case 'echo-request':
-    case 'echo-reply':
-      return repr.data;
-    case 'other':
-      return repr.body;
-    default:
-      return repr.invoking;
-  }
-}
-
 /** Length of the whole message: header plus data or invoking datagram. */
 export function icmpv4Len(repr: Icmpv4Repr): number {
-  return ICMPV4_HEADER_LEN + bodyOf(repr).length;
+  return ICMPV4_HEADER_LEN + icmpBody(repr).length;
 }
 
 /**
@@ -225,7 +164,6 @@ export function icmpv4Len(repr: Icmpv4Repr): number {
  * returns its length. Unused header bytes are written as zero.
  */
 export function emitIcmpv4(repr: Icmpv4Repr, into: Uint8Array, offset = 0): number {
-  const o = offset;
   let type: number;
   let code = 0;
   let rest = 0;
@@ -233,7 +171,7 @@ export function emitIcmpv4(repr: Icmpv4Repr, into: Uint8Array, offset = 0): numb
     case 'echo-request':
     case 'echo-reply':
       type = repr.kind === 'echo-request' ? Icmpv4Type.EchoRequest : Icmpv4Type.EchoReply;
-      rest = ((repr.identifier & 0xffff) * 0x10000) + (repr.sequence & 0xffff);
+      rest = icmpEchoRest(repr);
       break;
     case 'destination-unreachable':
       type = Icmpv4Type.DestinationUnreachable;
@@ -260,18 +198,7 @@ export function emitIcmpv4(repr: Icmpv4Repr, into: Uint8Array, offset = 0): numb
       rest = repr.rest;
       break;
   }
-  const body = bodyOf(repr);
-  into[o + F.type] = type;
-  into[o + F.code] = code;
-  into[o + F.checksum] = 0;
-  into[o + F.checksum + 1] = 0;
-  writeIpv4(into, o + F.rest, rest);
-  into.set(body, o + F.body);
-  const end = o + F.body + body.length;
-  const ck = internetChecksum(into, o, end);
-  into[o + F.checksum] = ck >> 8;
-  into[o + F.checksum + 1] = ck & 0xff;
-  return end - o;
+  return emitIcmpMessage(into, offset, type, code, rest, icmpBody(repr), 0);
 }
 
 const unreachableNames: Readonly<Record<number, string>> = {
@@ -291,7 +218,7 @@ export function describeIcmpv4(repr: Icmpv4Repr): string {
   switch (repr.kind) {
     case 'echo-request':
     case 'echo-reply':
-      return `ICMP echo ${repr.kind === 'echo-request' ? 'request' : 'reply'} id=${repr.identifier} seq=${repr.sequence} len ${repr.data.length}`;
+      return `ICMP ${describeIcmpEcho(repr)}`;
     case 'destination-unreachable': {
       const what = unreachableNames[repr.code] ?? `unreachable code ${repr.code}`;
       const mtu = repr.code === Icmpv4UnreachableCode.FragmentationNeeded ? ` (mtu ${repr.nextHopMtu})` : '';
@@ -304,7 +231,7 @@ export function describeIcmpv4(repr: Icmpv4Repr): string {
     case 'parameter-problem':
       return `ICMP parameter problem code ${repr.code} pointer ${repr.pointer}${quoted(repr.invoking)}`;
     case 'other':
-      return `ICMP type ${repr.type} code ${repr.code} len ${repr.body.length}`;
+      return `ICMP ${describeIcmpOther(repr)}`;
   }
 }
 

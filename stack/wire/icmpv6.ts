@@ -6,12 +6,14 @@
  */
 
 import { Drop, drop } from './drop';
-import { formatIpv6, readIpv4, writeIpv4 } from './address';
-import { finishChecksum, sumBytes, verifies } from './checksum';
+import { formatIpv6 } from './address';
+import {
+  ICMP_HEADER_LEN, IcmpEcho, IcmpHeaderView, IcmpOther, describeIcmpEcho, describeIcmpOther, emitIcmpMessage,
+  icmpBody, icmpChecksumValid, icmpEchoRest, parseIcmpEcho, parseIcmpOther,
+} from './icmp-header';
 import { NdpRepr, describeNdp, emitNdp, isNdpType, ndpLen, parseNdp } from './ndp';
 
-const F = { type: 0, code: 1, checksum: 2, rest: 4, body: 8 } as const;
-export const ICMPV6_HEADER_LEN = 8;
+export const ICMPV6_HEADER_LEN = ICMP_HEADER_LEN;
 
 export const Icmpv6Type = {
   DestinationUnreachable: 1,
@@ -38,72 +40,35 @@ export const Icmpv6ParameterProblemCode = {
   UnrecognizedOption: 2,
 } as const;
 
-export class Icmpv6View {
-  private constructor(private readonly b: Uint8Array) {}
-
+export class Icmpv6View extends IcmpHeaderView {
   /** For untrusted bytes (the whole ICMPv6 message): the 4-byte type/code/checksum and the
    * 4-byte rest of header every RFC 4443 message has. */
   static check(b: Uint8Array): Icmpv6View | Drop {
     return b.length < ICMPV6_HEADER_LEN ? drop('icmpv6-truncated') : new Icmpv6View(b);
   }
 
-  get type(): number {
-    return this.b[F.type]!;
-  }
-
-  get code(): number {
-    return this.b[F.code]!;
-  }
-
-  get checksum(): number {
-    return (this.b[F.checksum]! << 8) | this.b[F.checksum + 1]!;
-  }
-
-  /** Bytes 4–7 as one unsigned number: MTU, pointer, or identifier/sequence by type. */
-  get restOfHeader(): number {
-    return readIpv4(this.b, F.rest);
-  }
-
-  get identifier(): number {
-    return (this.b[4]! << 8) | this.b[5]!;
-  }
-
-  get sequence(): number {
-    return (this.b[6]! << 8) | this.b[7]!;
-  }
-
   /** Packet Too Big: the next-hop link's MTU. */
   get mtu(): number {
-    return readIpv4(this.b, F.rest);
+    return this.restOfHeader;
   }
 
   /** Parameter Problem: offset of the error in the invoking packet. */
   get pointer(): number {
-    return readIpv4(this.b, F.rest);
-  }
-
-  /** Echo data, or for errors as much of the invoking packet as fits in the minimum MTU. */
-  get body(): Uint8Array {
-    return this.b.subarray(F.body);
+    return this.restOfHeader;
   }
 
   /** `pseudoSum` from `pseudoHeaderSumV6(src, dst, 58, message length)`. */
   checksumValid(pseudoSum: number): boolean {
-    return verifies(sumBytes(this.b, 0, this.b.length, pseudoSum));
+    return icmpChecksumValid(this.b, pseudoSum);
   }
 
-  toString(): string {
+  override toString(): string {
     const r = parseIcmpv6(this.b);
     return r instanceof Drop ? `ICMP6 ${r}` : describeIcmpv6(r);
   }
 }
 
-export interface Icmpv6Echo {
-  kind: 'echo-request' | 'echo-reply';
-  identifier: number;
-  sequence: number;
-  data: Uint8Array;
-}
+export type Icmpv6Echo = IcmpEcho;
 
 export interface Icmpv6DestinationUnreachable {
   kind: 'destination-unreachable';
@@ -132,14 +97,7 @@ export interface Icmpv6ParameterProblem {
   invoking: Uint8Array;
 }
 
-export interface Icmpv6Other {
-  kind: 'other';
-  type: number;
-  code: number;
-  /** Bytes 4–7 as an unsigned 32-bit number. */
-  rest: number;
-  body: Uint8Array;
-}
+export type Icmpv6Other = IcmpOther;
 
 export type Icmpv6Repr =
   | Icmpv6Echo
@@ -164,12 +122,7 @@ export function parseIcmpv6(b: Uint8Array, pseudoSum?: number): Icmpv6Repr | Dro
     case Icmpv6Type.EchoRequest:
     case Icmpv6Type.EchoReply:
       if (code !== 0) break;
-      return {
-        kind: v.type === Icmpv6Type.EchoRequest ? 'echo-request' : 'echo-reply',
-        identifier: v.identifier,
-        sequence: v.sequence,
-        data: v.body,
-      };
+      return parseIcmpEcho(v, v.type === Icmpv6Type.EchoRequest);
     case Icmpv6Type.DestinationUnreachable:
       return { kind: 'destination-unreachable', code, invoking: v.body };
     case Icmpv6Type.PacketTooBig:
@@ -181,7 +134,7 @@ export function parseIcmpv6(b: Uint8Array, pseudoSum?: number): Icmpv6Repr | Dro
     default:
       if (isNdpType(v.type)) return parseNdp(b);
   }
-  return { kind: 'other', type: v.type, code, rest: v.restOfHeader, body: v.body };
+  return parseIcmpOther(v);
 }
 
 function isNdp(repr: Icmpv6Repr): repr is NdpRepr {
@@ -197,25 +150,13 @@ function isNdp(repr: Icmpv6Repr): repr is NdpRepr {
   }
 }
 
-function bodyOf(repr: Exclude<Icmpv6Repr, NdpRepr>): Uint8Array {
-  switch (repr.kind) {
-    case 'echo-request':
-    case 'echo-reply':
-      return repr.data;
-    case 'other':
-      return repr.body;
-    default:
-      return repr.invoking;
-  }
-}
-
 export function icmpv6HeaderLen(_repr?: Icmpv6Repr): number {
   return ICMPV6_HEADER_LEN;
 }
 
 /** Length of the whole message; what the pseudo-header's length must be. */
 export function icmpv6Len(repr: Icmpv6Repr): number {
-  return isNdp(repr) ? ndpLen(repr) : ICMPV6_HEADER_LEN + bodyOf(repr).length;
+  return isNdp(repr) ? ndpLen(repr) : ICMPV6_HEADER_LEN + icmpBody(repr).length;
 }
 
 /**
@@ -225,7 +166,6 @@ export function icmpv6Len(repr: Icmpv6Repr): number {
  */
 export function emitIcmpv6(repr: Icmpv6Repr, into: Uint8Array, pseudoSum: number, offset = 0): number {
   if (isNdp(repr)) return emitNdp(repr, into, pseudoSum, offset);
-  const o = offset;
   let type: number;
   let code = 0;
   let rest = 0;
@@ -233,7 +173,7 @@ export function emitIcmpv6(repr: Icmpv6Repr, into: Uint8Array, pseudoSum: number
     case 'echo-request':
     case 'echo-reply':
       type = repr.kind === 'echo-request' ? Icmpv6Type.EchoRequest : Icmpv6Type.EchoReply;
-      rest = (repr.identifier & 0xffff) * 0x10000 + (repr.sequence & 0xffff);
+      rest = icmpEchoRest(repr);
       break;
     case 'destination-unreachable':
       type = Icmpv6Type.DestinationUnreachable;
@@ -258,18 +198,7 @@ export function emitIcmpv6(repr: Icmpv6Repr, into: Uint8Array, pseudoSum: number
       rest = repr.rest;
       break;
   }
-  const body = bodyOf(repr);
-  into[o + F.type] = type;
-  into[o + F.code] = code;
-  into[o + F.checksum] = 0;
-  into[o + F.checksum + 1] = 0;
-  writeIpv4(into, o + F.rest, rest >>> 0);
-  into.set(body, o + F.body);
-  const end = o + F.body + body.length;
-  const ck = finishChecksum(sumBytes(into, o, end, pseudoSum));
-  into[o + F.checksum] = ck >> 8;
-  into[o + F.checksum + 1] = ck & 0xff;
-  return end - o;
+  return emitIcmpMessage(into, offset, type, code, rest, icmpBody(repr), pseudoSum);
 }
 
 const unreachableNames: Readonly<Record<number, string>> = {
@@ -287,7 +216,7 @@ export function describeIcmpv6(repr: Icmpv6Repr): string {
   switch (repr.kind) {
     case 'echo-request':
     case 'echo-reply':
-      return `ICMP6 echo ${repr.kind === 'echo-request' ? 'request' : 'reply'} id=${repr.identifier} seq=${repr.sequence} len ${repr.data.length}`;
+      return `ICMP6 ${describeIcmpEcho(repr)}`;
     case 'destination-unreachable':
       return `ICMP6 ${unreachableNames[repr.code] ?? `unreachable code ${repr.code}`}${quoted(repr.invoking)}`;
     case 'packet-too-big':
@@ -297,7 +226,7 @@ export function describeIcmpv6(repr: Icmpv6Repr): string {
     case 'parameter-problem':
       return `ICMP6 parameter problem code ${repr.code} pointer ${repr.pointer}${quoted(repr.invoking)}`;
     case 'other':
-      return `ICMP6 type ${repr.type} code ${repr.code} len ${repr.body.length}`;
+      return `ICMP6 ${describeIcmpOther(repr)}`;
     default:
       return describeNdp(repr);
   }

@@ -8,7 +8,7 @@
 
 import { Drop, drop } from './drop';
 import { Ipv6Address, formatIpv6 } from './address';
-import { finishChecksum, sumBytes, verifies } from './checksum';
+import { IcmpHeaderView, icmpChecksumValid, writeIcmpChecksum } from './icmp-header';
 import { NdpOptions, checkNdpOptions, describeNdpOptions, emitNdpOptions, ndpOptionsLen, parseNdpOptions } from './ndp-options';
 
 export const NdpType = {
@@ -38,13 +38,12 @@ export function isNdpType(type: number): boolean {
   return type >= NdpType.RouterSolicitation && type <= NdpType.Redirect;
 }
 
-export class NdpView {
-  private constructor(private readonly b: Uint8Array) {}
-
+export class NdpView extends IcmpHeaderView {
   /**
    * For untrusted bytes (the whole ICMPv6 message): an NDP type, at least its fixed part, and a
    * well-formed option list (no zero length, nothing past the end). Once this returns a view,
-   * no getter reads out of bounds. Getters of another message type read meaningless bytes.
+   * no getter reads out of bounds (every fixed part is at least the 8-byte ICMPv6 header).
+   * Getters of another message type read meaningless bytes.
    */
   static check(b: Uint8Array): NdpView | Drop {
     if (b.length < 4) return drop('ndp-truncated');
@@ -52,18 +51,6 @@ export class NdpView {
     if (at === undefined) return drop('ndp-bad-type');
     if (b.length < at) return drop('ndp-truncated');
     return checkNdpOptions(b, at) ?? new NdpView(b);
-  }
-
-  get type(): number {
-    return this.b[F.type]!;
-  }
-
-  get code(): number {
-    return this.b[F.code]!;
-  }
-
-  get checksum(): number {
-    return (this.b[F.checksum]! << 8) | this.b[F.checksum + 1]!;
   }
 
   /** RA: Cur Hop Limit (0 = unspecified). */
@@ -127,10 +114,10 @@ export class NdpView {
   }
 
   checksumValid(pseudoSum: number): boolean {
-    return verifies(sumBytes(this.b, 0, this.b.length, pseudoSum));
+    return icmpChecksumValid(this.b, pseudoSum);
   }
 
-  toString(): string {
+  override toString(): string {
     const r = parseNdp(this.b);
     return r instanceof Drop ? `ICMP6 ${r}` : describeNdp(r);
   }
@@ -276,9 +263,7 @@ export function emitNdp(repr: NdpRepr, into: Uint8Array, pseudoSum: number, offs
       break;
   }
   const end = o + at + emitNdpOptions(repr.options, into, o + at);
-  const ck = finishChecksum(sumBytes(into, o, end, pseudoSum));
-  into[o + F.checksum] = ck >> 8;
-  into[o + F.checksum + 1] = ck & 0xff;
+  writeIcmpChecksum(into, o, end, pseudoSum);
   return end - o;
 }
 
