@@ -9,13 +9,16 @@
 
 import { IpAddress } from '../../stack/wire/address';
 import type { TcpConnection } from '../../stack/tcp/connection';
-import type { TcpEngine } from '../../stack/tcp/engine';
 import { isTcpError, type TcpEvent } from '../../stack/tcp/events';
 import type { TcpListener } from '../../stack/tcp/listener';
-import type { TcpConnectionOptions } from '../../stack/tcp/options';
 import type { Expr } from './ast';
 import { patternByte, patternBytes } from './packet';
-import { ERRNO, evaluate, exprText, SYMBOLS } from './symbols';
+import { poll, revents } from './poll';
+import { type ConnState, fail, ok, type ScriptSocket, type SocketHost, type SyscallOutcome, takeError } from './socket-state';
+import { getsockopt, setsockopt } from './sockopts';
+import { evaluate, exprText, SYMBOLS } from './symbols';
+
+export type { SocketHost, SyscallOutcome } from './socket-state';
 
 /** packetdrill's addresses: usernet is 192.168.0.1, the scripted remote 192.0.2.1. */
 export const LOCAL_IP = IpAddress.parse('192.168.0.1')!;
@@ -25,57 +28,10 @@ export const SCRIPT_PORT = 8080;
 /** The remote's port for passively opened connections (packetdrill picks an ephemeral one). */
 export const REMOTE_PORT = 48123;
 
-export type SyscallOutcome =
-  | { kind: 'done'; ret: number; errno?: string }
-  | { kind: 'block'; retry: () => SyscallOutcome; timeoutUs?: number; onTimeout?: () => SyscallOutcome }
-  | { kind: 'mismatch'; message: string }
-  | { kind: 'unsupported'; what: string };
-
-/** What the socket layer needs from the runner. */
-export interface SocketHost {
-  readonly engine: TcpEngine;
-  /** Drains engine events into the socket layer (after a user call). */
-  collect(): void;
-  /** The connection under test changed (new 4-tuple for inbound packets). */
-  flowChanged(localPort: number, remotePort: number): void;
-}
-
-/** Per-connection state the kernel would keep in its socket. */
-interface ConnState {
-  conn: TcpConnection;
-  /** Data taken from the engine and not yet read. */
-  chunks: Uint8Array[];
-  /** Stream offsets of the next byte read and the next byte written (for the pattern check). */
-  readOffset: number;
-  writeOffset: number;
-  peerFin: boolean;
-  /** SO_ERROR: set by a connection error, cleared when reported. */
-  soError: string | undefined;
-  dead: boolean;
-  established: boolean;
-  writeShut: boolean;
-}
-
-interface Socket {
-  fd: number;
-  nonBlocking: boolean;
-  boundPort: number | undefined;
-  listener: TcpListener | undefined;
-  acceptQueue: ConnState[];
-  state: ConnState | undefined;
-  connOptions: Partial<TcpConnectionOptions>;
-  /** getsockopt values of what was set. */
-  sockopts: Map<string, number>;
-  linger0: boolean;
-}
-
-const ok = (ret = 0): SyscallOutcome => ({ kind: 'done', ret });
-const fail = (errno: string): SyscallOutcome => ({ kind: 'done', ret: -1, errno });
-
 export class SocketTable {
-  private readonly fds = new Map<number, Socket>();
+  private readonly fds = new Map<number, ScriptSocket>();
   private readonly byConn = new Map<TcpConnection, ConnState>();
-  private readonly byListener = new Map<TcpListener, Socket>();
+  private readonly byListener = new Map<TcpListener, ScriptSocket>();
 
   constructor(private readonly host: SocketHost) {}
 
@@ -126,7 +82,7 @@ export class SocketTable {
     return fd;
   }
 
-  private sock(e: Expr | undefined): Socket | SyscallOutcome {
+  private sock(e: Expr | undefined): ScriptSocket | SyscallOutcome {
     const fd = e === undefined ? 'missing' : evaluate(e);
     if (typeof fd === 'string') return { kind: 'mismatch', message: `bad descriptor argument: ${fd}` };
     return this.fds.get(fd) ?? fail('EBADF');
@@ -157,19 +113,19 @@ export class SocketTable {
       case 'close':
         return this.withSock(args, (s) => this.close(s));
       case 'setsockopt':
-        return this.withSock(args, (s) => this.setsockopt(s, args));
+        return this.withSock(args, (s) => setsockopt(s, args, this.host.engine));
       case 'getsockopt':
-        return this.withSock(args, (s) => this.getsockopt(s, args));
+        return this.withSock(args, (s) => getsockopt(s, args, this.host.engine));
       case 'fcntl':
         return this.withSock(args, (s) => this.fcntl(s, args));
       case 'poll':
-        return this.poll(args);
+        return poll(args, (fd, events) => revents(this.fds.get(fd), events));
       default:
         return { kind: 'unsupported', what: `system call ${name}()` };
     }
   }
 
-  private withSock(args: Expr[], f: (s: Socket) => SyscallOutcome): SyscallOutcome {
+  private withSock(args: Expr[], f: (s: ScriptSocket) => SyscallOutcome): SyscallOutcome {
     const s = this.sock(args[0]);
     return 'fd' in s ? f(s) : s;
   }
@@ -187,7 +143,7 @@ export class SocketTable {
     return ok(fd);
   }
 
-  private bind(s: Socket, addr: Expr | undefined): SyscallOutcome {
+  private bind(s: ScriptSocket, addr: Expr | undefined): SyscallOutcome {
     if (s.boundPort !== undefined) return fail('EINVAL');
     let port = SCRIPT_PORT;
     if (addr !== undefined && addr.kind === 'struct') {
@@ -198,7 +154,7 @@ export class SocketTable {
     return ok();
   }
 
-  private listen(s: Socket, backlogExpr: Expr | undefined): SyscallOutcome {
+  private listen(s: ScriptSocket, backlogExpr: Expr | undefined): SyscallOutcome {
     if (s.state !== undefined) return fail('EINVAL');
     if (s.listener !== undefined) return ok();
     const backlog = backlogExpr === undefined ? 1 : evaluate(backlogExpr);
@@ -212,7 +168,7 @@ export class SocketTable {
     return ok();
   }
 
-  private accept(s: Socket): SyscallOutcome {
+  private accept(s: ScriptSocket): SyscallOutcome {
     if (s.listener === undefined) return fail('EINVAL');
     const attempt = (): SyscallOutcome | undefined => {
       const cs = s.acceptQueue.shift();
@@ -225,18 +181,18 @@ export class SocketTable {
   }
 
   /** EAGAIN on a non-blocking socket; otherwise wait until `attempt` has a result. */
-  private wouldBlock(s: Socket, attempt: () => SyscallOutcome | undefined): SyscallOutcome {
+  private wouldBlock(s: ScriptSocket, attempt: () => SyscallOutcome | undefined): SyscallOutcome {
     if (s.nonBlocking) return fail('EAGAIN');
     const retry = (): SyscallOutcome => attempt() ?? { kind: 'block', retry };
     return { kind: 'block', retry };
   }
 
-  private connect(s: Socket): SyscallOutcome {
+  private connect(s: ScriptSocket): SyscallOutcome {
     if (s.listener !== undefined) return fail('EISCONN');
     const existing = s.state;
     if (existing !== undefined) {
       if (existing.established) return fail('EISCONN');
-      if (existing.soError !== undefined) return this.takeError(existing);
+      if (existing.soError !== undefined) return takeError(existing);
       return fail('EALREADY');
     }
     const c = this.host.engine.connect({ remote: REMOTE_IP, remotePort: SCRIPT_PORT, localPort: s.boundPort ?? 0, options: s.connOptions });
@@ -248,17 +204,11 @@ export class SocketTable {
     if (s.nonBlocking) return fail('EINPROGRESS');
     const attempt = (): SyscallOutcome | undefined => {
       if (cs.established) return ok();
-      if (cs.soError !== undefined) return this.takeError(cs);
+      if (cs.soError !== undefined) return takeError(cs);
       return undefined;
     };
     const retry = (): SyscallOutcome => attempt() ?? { kind: 'block', retry };
     return { kind: 'block', retry };
-  }
-
-  private takeError(cs: ConnState): SyscallOutcome {
-    const e = cs.soError!;
-    cs.soError = undefined;
-    return fail(e);
   }
 
   private count(e: Expr | undefined, what: string): number | SyscallOutcome {
@@ -275,7 +225,7 @@ export class SocketTable {
     return 0;
   }
 
-  private write(s: Socket, lenExpr: Expr | undefined, flagsExpr: Expr | undefined): SyscallOutcome {
+  private write(s: ScriptSocket, lenExpr: Expr | undefined, flagsExpr: Expr | undefined): SyscallOutcome {
     const n = this.count(lenExpr, 'write length');
     if (typeof n !== 'number') return n;
     const flags = this.flagsArg(flagsExpr);
@@ -284,7 +234,7 @@ export class SocketTable {
     if (cs === undefined) return fail(s.listener !== undefined ? 'ENOTCONN' : 'EPIPE');
     let done = 0;
     const attempt = (): SyscallOutcome | undefined => {
-      if (cs.soError !== undefined) return done > 0 ? ok(done) : this.takeError(cs);
+      if (cs.soError !== undefined) return done > 0 ? ok(done) : takeError(cs);
       if (cs.dead || cs.writeShut) return done > 0 ? ok(done) : fail('EPIPE');
       const data = patternBytes(cs.writeOffset, n - done);
       const r = cs.conn.send(data);
@@ -298,7 +248,7 @@ export class SocketTable {
     return attempt() ?? this.wouldBlock(s, attempt);
   }
 
-  private read(s: Socket, lenExpr: Expr | undefined, flagsExpr: Expr | undefined): SyscallOutcome {
+  private read(s: ScriptSocket, lenExpr: Expr | undefined, flagsExpr: Expr | undefined): SyscallOutcome {
     const n = this.count(lenExpr, 'read length');
     if (typeof n !== 'number') return n;
     const flags = this.flagsArg(flagsExpr);
@@ -315,7 +265,7 @@ export class SocketTable {
       const got = this.take(cs, n);
       if (typeof got === 'string') return { kind: 'mismatch', message: got };
       if (got > 0) return ok(got);
-      if (cs.soError !== undefined) return this.takeError(cs);
+      if (cs.soError !== undefined) return takeError(cs);
       if (cs.peerFin || cs.dead) return ok(0);
       return undefined;
     };
@@ -341,7 +291,7 @@ export class SocketTable {
     return got;
   }
 
-  private shutdown(s: Socket, how: Expr | undefined): SyscallOutcome {
+  private shutdown(s: ScriptSocket, how: Expr | undefined): SyscallOutcome {
     const h = how === undefined ? 'missing' : evaluate(how);
     if (h !== SYMBOLS.SHUT_WR && h !== SYMBOLS.SHUT_RDWR) return { kind: 'unsupported', what: `shutdown(${how === undefined ? '' : exprText(how)}) (SHUT_WR and SHUT_RDWR only)` };
     const cs = s.state;
@@ -352,7 +302,7 @@ export class SocketTable {
     return ok();
   }
 
-  private close(s: Socket): SyscallOutcome {
+  private close(s: ScriptSocket): SyscallOutcome {
     this.fds.delete(s.fd);
     if (s.listener !== undefined) {
       // Linux resets connections still waiting in the accept queue (inet_csk_listen_stop).
@@ -369,114 +319,7 @@ export class SocketTable {
     return ok();
   }
 
-  private sockoptKey(level: Expr | undefined, name: Expr | undefined): string | SyscallOutcome {
-    if (level === undefined || name === undefined) return { kind: 'mismatch', message: 'setsockopt/getsockopt need a level and an option name' };
-    const key = `${exprText(level)}:${exprText(name)}`;
-    const known = ['SOL_SOCKET:SO_REUSEADDR', 'SOL_SOCKET:SO_KEEPALIVE', 'SOL_SOCKET:SO_RCVBUF', 'SOL_SOCKET:SO_SNDBUF', 'SOL_SOCKET:SO_ERROR', 'SOL_SOCKET:SO_LINGER',
-      'IPPROTO_TCP:TCP_NODELAY', 'IPPROTO_TCP:TCP_KEEPIDLE', 'IPPROTO_TCP:TCP_KEEPINTVL', 'IPPROTO_TCP:TCP_KEEPCNT', 'IPPROTO_TCP:TCP_USER_TIMEOUT'];
-    const k = key.replace(/^SOL_TCP:/, 'IPPROTO_TCP:');
-    return known.includes(k) ? k : { kind: 'unsupported', what: `socket option ${exprText(level)}, ${exprText(name)}` };
-  }
-
-  private setsockopt(s: Socket, args: Expr[]): SyscallOutcome {
-    const key = this.sockoptKey(args[1], args[2]);
-    if (typeof key !== 'string') return key;
-    if (s.listener !== undefined && key !== 'SOL_SOCKET:SO_REUSEADDR') {
-      return { kind: 'unsupported', what: `${key.split(':')[1]} on a listening socket after listen() (usernet fixes accepted connections' options at listen)` };
-    }
-    const valueExpr = args[3];
-    if (key === 'SOL_SOCKET:SO_LINGER') {
-      const f = valueExpr?.kind === 'struct' ? valueExpr.fields : [];
-      const onoff = f.find((x) => x.name === 'onoff')?.value;
-      const linger = f.find((x) => x.name === 'linger')?.value;
-      const on = onoff === undefined ? NaN : evaluate(onoff);
-      const secs = linger === undefined ? NaN : evaluate(linger);
-      if (on === 0) s.linger0 = false;
-      else if (on === 1 && secs === 0) s.linger0 = true;
-      else return { kind: 'unsupported', what: 'SO_LINGER other than {onoff=0} or {onoff=1, linger=0}' };
-      return ok();
-    }
-    const v = valueExpr === undefined ? 'missing' : evaluate(valueExpr);
-    if (typeof v === 'string') return { kind: 'mismatch', message: `setsockopt value: ${v}` };
-    if (key === 'SOL_SOCKET:SO_ERROR') return fail('ENOPROTOOPT');
-    const cs = s.state;
-    const conn = cs?.conn;
-    const ka = { ...(s.connOptions.keepAlive ?? conn?.opts.keepAlive ?? this.host.engine.options.connection.keepAlive) };
-    switch (key) {
-      case 'SOL_SOCKET:SO_REUSEADDR':
-        break; // usernet's listeners behave as with SO_REUSEADDR already.
-      case 'IPPROTO_TCP:TCP_NODELAY':
-        s.connOptions.noDelay = v !== 0;
-        conn?.setNoDelay(v !== 0);
-        break;
-      case 'SOL_SOCKET:SO_KEEPALIVE':
-        ka.enable = v !== 0;
-        break;
-      case 'IPPROTO_TCP:TCP_KEEPIDLE':
-        ka.idleMs = v * 1000;
-        break;
-      case 'IPPROTO_TCP:TCP_KEEPINTVL':
-        ka.intervalMs = v * 1000;
-        break;
-      case 'IPPROTO_TCP:TCP_KEEPCNT':
-        ka.count = v;
-        break;
-      case 'IPPROTO_TCP:TCP_USER_TIMEOUT':
-        s.connOptions.userTimeoutMs = v;
-        conn?.setUserTimeout(v);
-        break;
-      case 'SOL_SOCKET:SO_RCVBUF':
-      case 'SOL_SOCKET:SO_SNDBUF':
-        if (conn !== undefined || s.listener !== undefined) return { kind: 'unsupported', what: `${key.split(':')[1]} after listen/connect (usernet sizes buffers when the connection is made)` };
-        // Deviation: Linux doubles the value (bookkeeping overhead); usernet uses it as given.
-        if (key.endsWith('RCVBUF')) s.connOptions.receiveBufferSize = v;
-        else s.connOptions.sendBufferSize = v;
-        break;
-    }
-    if (key.includes('KEEP')) {
-      s.connOptions.keepAlive = ka;
-      if (conn !== undefined) conn.setKeepAlive(ka);
-    }
-    s.sockopts.set(key, v);
-    return ok();
-  }
-
-  private getsockopt(s: Socket, args: Expr[]): SyscallOutcome {
-    const key = this.sockoptKey(args[1], args[2]);
-    if (typeof key !== 'string') return key;
-    let actual: number;
-    if (key === 'SOL_SOCKET:SO_ERROR') {
-      const cs = s.state;
-      const e = cs?.soError;
-      if (cs !== undefined) cs.soError = undefined;
-      actual = e === undefined ? 0 : ERRNO[e]!;
-    } else {
-      const o = s.state?.conn.opts;
-      const fallback: Record<string, number> = {
-        'IPPROTO_TCP:TCP_NODELAY': o?.noDelay ? 1 : 0,
-        'SOL_SOCKET:SO_KEEPALIVE': o?.keepAlive.enable ? 1 : 0,
-        'IPPROTO_TCP:TCP_KEEPIDLE': (o?.keepAlive.idleMs ?? this.host.engine.options.connection.keepAlive.idleMs) / 1000,
-        'IPPROTO_TCP:TCP_KEEPINTVL': (o?.keepAlive.intervalMs ?? this.host.engine.options.connection.keepAlive.intervalMs) / 1000,
-        'IPPROTO_TCP:TCP_KEEPCNT': o?.keepAlive.count ?? this.host.engine.options.connection.keepAlive.count,
-        'IPPROTO_TCP:TCP_USER_TIMEOUT': o?.userTimeoutMs ?? 0,
-        'SOL_SOCKET:SO_RCVBUF': o?.receiveBufferSize ?? this.host.engine.options.connection.receiveBufferSize,
-        'SOL_SOCKET:SO_SNDBUF': o?.sendBufferSize ?? this.host.engine.options.connection.sendBufferSize,
-        'SOL_SOCKET:SO_REUSEADDR': 0,
-      };
-      const v = s.sockopts.get(key) ?? fallback[key];
-      if (v === undefined) return { kind: 'unsupported', what: `getsockopt ${key}` };
-      actual = v;
-    }
-    const expected = args[3];
-    if (expected !== undefined && expected.kind !== 'ellipsis') {
-      const want = evaluate(expected);
-      if (typeof want === 'string') return { kind: 'mismatch', message: `getsockopt value: ${want}` };
-      if (want !== actual) return { kind: 'mismatch', message: `getsockopt ${key.split(':')[1]}: expected ${exprText(expected)} (${want}), actual ${actual}` };
-    }
-    return ok();
-  }
-
-  private fcntl(s: Socket, args: Expr[]): SyscallOutcome {
+  private fcntl(s: ScriptSocket, args: Expr[]): SyscallOutcome {
     const cmd = args[1] === undefined ? 'missing' : evaluate(args[1]);
     if (cmd === SYMBOLS.F_GETFL) return ok(SYMBOLS.O_RDWR! | (s.nonBlocking ? SYMBOLS.O_NONBLOCK! : 0));
     if (cmd === SYMBOLS.F_SETFL) {
@@ -487,59 +330,4 @@ export class SocketTable {
     }
     return { kind: 'unsupported', what: `fcntl command ${args[1] === undefined ? '' : exprText(args[1])}` };
   }
-
-  /** poll(2) readiness of one descriptor, as Linux's tcp_poll reports it. */
-  private revents(fd: number, events: number): number {
-    const s = this.fds.get(fd);
-    if (s === undefined) return SYMBOLS.POLLNVAL!;
-    let r = 0;
-    if (s.listener !== undefined) return s.acceptQueue.length > 0 ? SYMBOLS.POLLIN! & events : 0;
-    const cs = s.state;
-    if (cs === undefined) return SYMBOLS.POLLOUT! | SYMBOLS.POLLHUP!;
-    const readable = cs.chunks.length > 0 || cs.conn.stats().receiveQueued > 0;
-    if (cs.soError !== undefined) r |= SYMBOLS.POLLERR!;
-    if (cs.dead) r |= SYMBOLS.POLLHUP! | SYMBOLS.POLLIN! | SYMBOLS.POLLRDHUP!;
-    if (readable || cs.peerFin) r |= SYMBOLS.POLLIN!;
-    if (cs.peerFin) r |= SYMBOLS.POLLRDHUP!;
-    if (cs.peerFin && cs.writeShut) r |= SYMBOLS.POLLHUP!;
-    if ((cs.established && !cs.writeShut && cs.conn.writableLength > 0) || cs.dead) r |= SYMBOLS.POLLOUT!;
-    return r & (events | SYMBOLS.POLLERR! | SYMBOLS.POLLHUP! | SYMBOLS.POLLNVAL!);
-  }
-
-  private poll(args: Expr[]): SyscallOutcome {
-    const list = args[0];
-    if (list === undefined || list.kind !== 'array') return { kind: 'mismatch', message: 'poll needs an array of {fd=…, events=…} structures' };
-    const entries: Array<{ fd: number; events: number; revents: Expr | undefined }> = [];
-    for (const item of list.items) {
-      if (item.kind !== 'struct') return { kind: 'mismatch', message: `poll: ${exprText(item)} is not a pollfd structure` };
-      const get = (n: string): Expr | undefined => item.fields.find((f) => f.name === n)?.value;
-      const fd = evaluate(get('fd') ?? { kind: 'ellipsis' });
-      const events = evaluate(get('events') ?? { kind: 'int', value: 0 });
-      if (typeof fd === 'string' || typeof events === 'string') return { kind: 'mismatch', message: `poll: ${exprText(item)}: ${String(fd)} ${String(events)}` };
-      entries.push({ fd, events, revents: get('revents') });
-    }
-    const timeout = args[2] === undefined ? 0 : evaluate(args[2]);
-    if (typeof timeout === 'string') return { kind: 'mismatch', message: `poll timeout: ${timeout}` };
-    const finish = (must: boolean): SyscallOutcome | undefined => {
-      const got = entries.map((e) => this.revents(e.fd, e.events));
-      const ready = got.filter((r) => r !== 0).length;
-      if (ready === 0 && !must) return undefined;
-      for (let i = 0; i < entries.length; i++) {
-        const want = entries[i]!.revents;
-        if (want === undefined) continue;
-        const w = evaluate(want);
-        if (w !== got[i]) return { kind: 'mismatch', message: `poll: fd ${entries[i]!.fd} revents expected ${exprText(want)}, actual ${reventsText(got[i]!)}` };
-      }
-      return ok(ready);
-    };
-    if (timeout === 0) return finish(true)!;
-    const retry = (): SyscallOutcome => finish(false) ?? { kind: 'block', retry, onTimeout: () => finish(true)!, ...(timeout > 0 ? { timeoutUs: timeout * 1000 } : {}) };
-    return retry();
-  }
-}
-
-function reventsText(r: number): string {
-  if (r === 0) return '0';
-  const names = ['POLLIN', 'POLLPRI', 'POLLOUT', 'POLLERR', 'POLLHUP', 'POLLNVAL', 'POLLRDHUP'].filter((n) => (r & SYMBOLS[n]!) !== 0);
-  return names.join('|');
 }
