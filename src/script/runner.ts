@@ -8,6 +8,7 @@
  * `end`; any other call on a blocking socket that would wait is reported.
  */
 
+import { Xoshiro128 } from '../../drivers/prng';
 import { TcpEngine, type TcpEnvironment } from '../../stack/tcp/engine';
 import type { TcpEngineOptions } from '../../stack/tcp/options';
 import type { TcpRepr } from '../../stack/wire/tcp';
@@ -61,18 +62,6 @@ class ScriptFailure extends Error {
   }
 }
 
-/** mulberry32: a small seeded PRNG for the engine's ISNs and ports. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
 function secs(us: number): string {
   return (us / 1e6).toFixed(6).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '.0');
 }
@@ -99,9 +88,10 @@ export class ScriptRunner {
   readonly trace: string[] = [];
 
   constructor(private readonly opts: RunnerOptions) {
-    const random = prng(opts.seed);
+    // The engine's ISNs, timestamp offsets and ports come from the seed, so a run replays.
+    const random = new Xoshiro128(opts.seed);
     const env: TcpEnvironment = {
-      random32: random,
+      random32: () => random.nextUint32(),
       mtuFor: () => opts.mtu,
       sourceAddressFor: (remote) => (remote.family === 4 ? LOCAL_IP : null),
       isLocalAddress: (a) => a.equals(LOCAL_IP),
