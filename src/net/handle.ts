@@ -47,6 +47,25 @@ export function newHandleId(): number {
   return ++lastAsyncId;
 }
 
+function noop(): void {}
+
+/** What every handle does the same way: an id of its own (`getAsyncId`). */
+export abstract class HandleBase {
+  private readonly asyncId = newHandleId();
+
+  getAsyncId(): number {
+    return this.asyncId;
+  }
+}
+
+/** The state every `StreamHandle` keeps the same way: its reader and the byte counts. */
+export abstract class StreamHandleBase extends HandleBase {
+  onread: (nread: number, chunk: Buffer | undefined) => void = noop;
+  reading = false;
+  bytesRead = 0;
+  bytesWritten = 0;
+}
+
 /** A connected (or connecting) byte stream. */
 export interface StreamHandle {
   getAsyncId(): number;

@@ -8,7 +8,7 @@
 
 import * as hostNet from 'net';
 import { UV_EOF, exceptionWithHostPort, uvErrno } from './errors';
-import { type ConnectReq, type ListenHandle, type ShutdownReq, type SocketName, type StreamHandle, type WriteReq, newHandleId } from './handle';
+import { type ConnectReq, type ListenHandle, type ShutdownReq, type SocketName, type StreamHandle, type WriteReq, HandleBase, StreamHandleBase } from './handle';
 import type { Socket } from './socket';
 import { afterConnect } from './connect';
 
@@ -20,23 +20,14 @@ function errnoOf(err: Error): number {
   return typeof n === 'number' && n < 0 ? n : uvErrno('ECONNRESET');
 }
 
-export class PipeHandle implements StreamHandle {
-  private readonly asyncId = newHandleId();
-
-  getAsyncId(): number {
-    return this.asyncId;
-  }
-
-  onread: (nread: number, chunk: Buffer | undefined) => void = noop;
-  reading = false;
-  bytesRead = 0;
-  bytesWritten = 0;
+export class PipeHandle extends StreamHandleBase implements StreamHandle {
   private sock: hostNet.Socket | null = null;
   private connectReq: ConnectReq | null = null;
   private wantRef = true;
   private closed = false;
 
   constructor(sock?: hostNet.Socket) {
+    super();
     if (sock !== undefined) this.attach(sock);
   }
 
@@ -151,13 +142,7 @@ export function connectPipe(self: Socket, path: string): void {
 }
 
 /** A listening Unix-domain socket on the host. */
-export class PipeListenHandle implements ListenHandle {
-  private readonly asyncId = newHandleId();
-
-  getAsyncId(): number {
-    return this.asyncId;
-  }
-
+export class PipeListenHandle extends HandleBase implements ListenHandle {
   onconnection: (status: number, client?: StreamHandle) => void = noop;
   /** A host error before listening started (EADDRINUSE …): the host's own error object. */
   onlistenerror: (err: Error) => void = noop;
@@ -169,6 +154,7 @@ export class PipeListenHandle implements ListenHandle {
     readonly pipeName: string,
     private readonly access: { readableAll?: boolean; writableAll?: boolean } = {},
   ) {
+    super();
     this.server = hostNet.createServer({ allowHalfOpen: true, pauseOnConnect: true });
     this.server.on('connection', (sock: hostNet.Socket) => this.onconnection(0, new PipeHandle(sock)));
     this.server.on('error', (err: Error) => {

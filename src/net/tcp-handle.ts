@@ -19,8 +19,9 @@ import { isTcpError } from '../../stack/tcp/events';
 import { IpAddress } from '../../stack/wire/address';
 import type { ConnectionSink } from './dispatch';
 import { type NetContext, HandleRef } from './context';
-import { type ErrnoName, UV_EOF, errnoName, uvErrno } from './errors';
-import { type ConnectReq, type ShutdownReq, type SocketName, type StreamHandle, type WriteReq, newHandleId } from './handle';
+import { UV_EOF, errnoName, uvErrno } from './errors';
+import { type ConnectReq, type ShutdownReq, type SocketName, type StreamHandle, StreamHandleBase, type WriteReq } from './handle';
+import { WriteQueue } from './write-queue';
 
 const log = debugFactory('usernet:net');
 
@@ -28,35 +29,16 @@ const log = debugFactory('usernet:net');
 export const KEEPALIVE_INTERVAL_MS = 1000;
 export const KEEPALIVE_PROBES = 10;
 
-interface PendingWrite {
-  chunk: Uint8Array;
-  /** The request this chunk ends, if it is the last chunk of one. */
-  req: WriteReq | null;
-}
-
-function noop(): void {}
-
 export function nameOf(addr: IpAddress, port: number, out: SocketName): void {
   out.address = addr.toString();
   out.family = addr.family === 4 ? 'IPv4' : 'IPv6';
   out.port = port;
 }
 
-export class TcpHandle implements StreamHandle, ConnectionSink {
-  private readonly asyncId = newHandleId();
-
-  getAsyncId(): number {
-    return this.asyncId;
-  }
-
-  onread: (nread: number, chunk: Buffer | undefined) => void = noop;
-  reading = false;
-  bytesRead = 0;
-  bytesWritten = 0;
+export class TcpHandle extends StreamHandleBase implements StreamHandle, ConnectionSink {
   private conn: TcpConnection | null;
   private readonly refs: HandleRef;
-  private pendingWrites: PendingWrite[] = [];
-  private pendingBytes = 0;
+  private readonly writes = new WriteQueue();
   private shutdownReq: ShutdownReq | null = null;
   /** Data and EOF reported by the engine while reading was stopped, in order. */
   private inbound: Array<Buffer | typeof UV_EOF> = [];
@@ -74,13 +56,14 @@ export class TcpHandle implements StreamHandle, ConnectionSink {
     private readonly ctx: NetContext,
     conn: TcpConnection | null = null,
   ) {
+    super();
     this.conn = conn;
     this.refs = new HandleRef(ctx, false);
     if (conn !== null) ctx.router.addConnection(conn, this);
   }
 
   get writeQueueSize(): number {
-    return this.pendingBytes;
+    return this.writes.bytes;
   }
 
   /** The connection's statistics (`ss -ti`), while it exists. */
@@ -144,7 +127,7 @@ export class TcpHandle implements StreamHandle, ConnectionSink {
    * or with writes or a shutdown pending.
    */
   private updateActive(): void {
-    const busy = this.connectReq !== null || (this.reading && !this.ended) || this.pendingWrites.length > 0 || this.shutdownReq !== null;
+    const busy = this.connectReq !== null || (this.reading && !this.ended) || !this.writes.isEmpty || this.shutdownReq !== null;
     this.refs.setActive(!this.closed && busy);
   }
 
@@ -214,57 +197,33 @@ export class TcpHandle implements StreamHandle, ConnectionSink {
     if (this.closed) return uvErrno('EBADF');
     if (this.failure !== null) return this.failure;
     if (this.conn === null) return uvErrno('ENOTCONN');
-    let last: PendingWrite | null = null;
-    for (const chunk of chunks) {
-      if (chunk.byteLength === 0) continue;
-      last = { chunk, req: null };
-      this.pendingWrites.push(last);
-      this.pendingBytes += chunk.byteLength;
-      this.bytesWritten += chunk.byteLength;
-    }
-    if (last === null) {
-      req.async = false;
-      return 0;
-    }
-    last.req = req;
     req.async = false;
+    const queued = this.writes.push(req, chunks);
+    if (queued === null) return 0;
+    for (const chunk of chunks) this.bytesWritten += chunk.byteLength;
     const err = this.flushWrites();
     if (err !== 0) return err;
     // Still queued: it completes when the engine takes the rest (a `writable` event).
-    if (this.pendingWrites.includes(last)) req.async = true;
+    if (this.writes.holds(queued)) req.async = true;
     this.updateActive();
     return 0;
   }
 
   /** Moves queued chunks into the engine's send buffer; completes requests whose bytes are in. */
   private flushWrites(): number {
-    const conn = this.conn;
-    while (conn !== null && this.pendingWrites.length > 0) {
-      const head = this.pendingWrites[0]!;
-      const n = conn.send(head.chunk);
-      if (isTcpError(n)) {
-        const errno = uvErrno(n.error === 'ENOTCONN' ? 'EPIPE' : (n.error as ErrnoName));
+    if (this.conn !== null) {
+      const errno = this.writes.flushInto(this.conn, () => this.ctx.runtime.kick());
+      if (errno !== 0) {
         this.failWrites(errno);
         return errno;
       }
-      this.pendingBytes -= n;
-      this.ctx.runtime.kick();
-      if (n < head.chunk.byteLength) {
-        head.chunk = head.chunk.subarray(n);
-        return 0;
-      }
-      this.pendingWrites.shift();
-      if (head.req !== null && head.req.async) head.req.oncomplete(0);
     }
-    if (this.pendingWrites.length === 0 && this.shutdownReq !== null) this.finishShutdown();
+    if (this.writes.isEmpty && this.shutdownReq !== null) this.finishShutdown();
     return 0;
   }
 
   private failWrites(errno: number): void {
-    const reqs = this.pendingWrites.filter((w) => w.req !== null && w.req.async).map((w) => w.req!);
-    this.pendingWrites = [];
-    this.pendingBytes = 0;
-    for (const r of reqs) r.oncomplete(errno);
+    for (const r of this.writes.clear()) r.oncomplete(errno);
     const sd = this.shutdownReq;
     this.shutdownReq = null;
     if (sd !== null) setImmediate(() => sd.oncomplete(errno));
@@ -274,7 +233,7 @@ export class TcpHandle implements StreamHandle, ConnectionSink {
     if (this.closed) return uvErrno('EBADF');
     if (this.conn === null) return uvErrno('ENOTCONN');
     this.shutdownReq = req;
-    if (this.pendingWrites.length === 0) this.finishShutdown();
+    if (this.writes.isEmpty) this.finishShutdown();
     this.updateActive();
     return 0;
   }
@@ -313,11 +272,9 @@ export class TcpHandle implements StreamHandle, ConnectionSink {
     if (conn !== null) log('%s: %s by the user', conn.toString(), how);
     this.conn = null;
     // As libuv on close: requests still queued complete with ECANCELED, after this call.
-    const cancelled: Array<WriteReq | ShutdownReq> = this.pendingWrites.filter((w) => w.req !== null && w.req.async).map((w) => w.req!);
+    const cancelled: Array<WriteReq | ShutdownReq> = this.writes.clear();
     if (this.shutdownReq !== null) cancelled.push(this.shutdownReq);
     if (cancelled.length > 0) setImmediate(() => cancelled.forEach((r) => r.oncomplete(uvErrno('ECANCELED'))));
-    this.pendingWrites = [];
-    this.pendingBytes = 0;
     this.inbound = [];
     this.connectReq = null;
     this.shutdownReq = null;
