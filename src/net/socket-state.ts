@@ -35,7 +35,8 @@ export abstract class SocketState extends Duplex {
   protected _bytesReadClosed = 0;
   protected _bytesWrittenClosed = 0;
   protected _timer: NodeJS.Timeout | null = null;
-  protected _lastWriteQueueSize = 0;
+  /** Bytes of the last write still queued in the handle (Node's kLastWriteQueueSize); set by `socket-write.ts`. */
+  _lastWriteQueueSize = 0;
 
   // ------------------------------------------------------------------ options
 

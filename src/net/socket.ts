@@ -15,17 +15,16 @@ import {
   ERR_INVALID_HANDLE_TYPE,
   ERR_MISSING_ARGS,
   ERR_SOCKET_CLOSED,
-  ERR_SOCKET_CLOSED_BEFORE_CONNECTION,
   UV_EOF,
   abortError,
-  endedByPeerError,
   errnoException,
 } from './errors';
-import type { StreamHandle, WriteReq } from './handle';
+import type { StreamHandle } from './handle';
 import { PipeHandle, connectPipe } from './ipc';
 import type { Server } from './server';
 import { TcpHandle } from './tcp-handle';
 import { type Chunk, SocketState } from './socket-state';
+import { type WriteCallback, onReadableStreamEnd, writeGeneric } from './socket-write';
 import { type OnreadOption, UserBufferReader, isOnreadOption } from './user-buffer';
 import { normalizeArgs, validateNumber, validateString } from './validate';
 
@@ -49,17 +48,9 @@ export interface SocketConstructorOptions {
   onread?: OnreadOption;
 }
 
-type WriteCallback = (error?: Error | null) => void;
-
 const kNormalized = Symbol('normalizedArgs');
 
 function noop(): void {}
-
-/** Bytes the transport may keep after the write callback: a copy (or a fresh buffer for strings). */
-function ownedBuffer(c: Chunk): Buffer {
-  if (typeof c.chunk === 'string') return Buffer.from(c.chunk, c.encoding);
-  return Buffer.from(c.chunk as Uint8Array); // copies
-}
 
 export class Socket extends SocketState {
   /** The stack whose TCP this class connects on; set by each stack's `net` module. */
@@ -200,56 +191,11 @@ export class Socket extends SocketState {
   // ------------------------------------------------------------------ writing
 
   override _write(chunk: unknown, encoding: BufferEncoding, cb: WriteCallback): void {
-    this.writeGeneric([{ chunk, encoding }], cb);
+    writeGeneric(this, [{ chunk, encoding }], cb);
   }
 
   override _writev(chunks: Chunk[], cb: WriteCallback): void {
-    this.writeGeneric(chunks, cb);
-  }
-
-  private writeGeneric(data: Chunk[], cb: WriteCallback): void {
-    if (this.connecting) {
-      this._pendingData = data;
-      this._pendingEncoding = data.length === 1 ? data[0]!.encoding : '';
-      const onClose = (): void => cb(ERR_SOCKET_CLOSED_BEFORE_CONNECTION());
-      this.once('connect', () => {
-        this.off('close', onClose);
-        this.writeGeneric(data, cb);
-      });
-      this.once('close', onClose);
-      return;
-    }
-    this._pendingData = null;
-    this._pendingEncoding = '';
-    const handle = this._handle;
-    if (handle === null) {
-      cb(ERR_SOCKET_CLOSED());
-      return;
-    }
-    this._unrefTimer();
-    const bufs = data.map(ownedBuffer);
-    let bytes = 0;
-    for (const b of bufs) bytes += b.byteLength;
-    // The handle counts what it was given (`bytesWritten` reads its counter).
-    const req: WriteReq = {
-      async: false,
-      oncomplete: (status) => {
-        if (status < 0) {
-          cb(errnoException(status, 'write'));
-          return;
-        }
-        this._unrefTimer();
-        this._lastWriteQueueSize = 0;
-        cb(null);
-      },
-    };
-    const err = handle.writev(req, bufs);
-    if (err !== 0) {
-      cb(errnoException(err, 'write'));
-      return;
-    }
-    if (!req.async) cb(null);
-    else this._lastWriteQueueSize = bytes;
+    writeGeneric(this, chunks, cb);
   }
 
   override _final(cb: (error?: Error | null) => void): void {
@@ -390,19 +336,4 @@ export class Socket extends SocketState {
     this.emit('ready');
     if (!this.isPaused()) this.read(0);
   }
-
-}
-
-/** With `allowHalfOpen: false` the peer's FIN ends our side too; later writes fail with EPIPE. */
-function onReadableStreamEnd(this: Socket): void {
-  if (!this.allowHalfOpen) (this as { write: unknown }).write = writeAfterFIN;
-}
-
-function writeAfterFIN(this: Socket, chunk: unknown, encoding?: BufferEncoding | WriteCallback, cb?: WriteCallback): boolean {
-  if (!this.writableEnded) return (Duplex.prototype.write as (...a: unknown[]) => boolean).call(this, chunk, encoding, cb);
-  const callback = typeof encoding === 'function' ? encoding : cb;
-  const er = endedByPeerError();
-  if (typeof callback === 'function') process.nextTick(callback, er);
-  this.destroy(er);
-  return false;
 }
