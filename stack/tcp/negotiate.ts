@@ -23,32 +23,28 @@ export function prepareSyn(cb: ControlBlock): void {
 
 /** The peer's SYN-ACK (or SYN, in a simultaneous open) answers our offer. */
 export function negotiateFromSynAck(cb: ControlBlock, seg: TcpRepr): void {
-  const o = cb.host.options;
-  cb.peerMss = peerMssOf(cb, seg);
-  if (cb.offeredWscale !== undefined && seg.options.windowScale !== undefined) {
-    // RFC 7323 §2.3: a shift above 14 is used as 14.
-    cb.sndWscale = Math.min(MAX_WINDOW_SCALE, seg.options.windowScale);
-    cb.rcvWscale = cb.offeredWscale;
-  } else {
-    cb.sndWscale = 0;
-    cb.rcvWscale = 0;
-    cb.offeredWscale = undefined;
-  }
-  const ts = seg.options.timestamp;
-  cb.tsEnabled = o.timestamps && ts !== undefined;
-  if (ts !== undefined && cb.tsEnabled) cb.tsRecent = ts.tsVal;
-  cb.sackEnabled = o.sack && seg.options.sackPermitted === true;
-  cb.cc.setMss(cb.effectiveMss);
+  adoptPeerOptions(cb, seg, cb.offeredWscale);
 }
 
 /** A SYN arrived at a listener: accept what the peer offers that we support. */
 export function negotiateFromSyn(cb: ControlBlock, seg: TcpRepr): void {
   const o = cb.host.options;
+  adoptPeerOptions(cb, seg, o.windowScaling ? windowScaleFor(cb.opts.receiveBufferSize) : undefined);
+}
+
+/**
+ * Settles what the connection uses from the peer's SYN or SYN-ACK: its MSS; window scaling when
+ * we offer (or offered) `ourShift` and the segment carries a shift too; timestamps and SACK when
+ * we support them and the segment offers them.
+ */
+function adoptPeerOptions(cb: ControlBlock, seg: TcpRepr, ourShift: number | undefined): void {
+  const o = cb.host.options;
   cb.peerMss = peerMssOf(cb, seg);
-  if (o.windowScaling && seg.options.windowScale !== undefined) {
+  if (ourShift !== undefined && seg.options.windowScale !== undefined) {
+    // RFC 7323 §2.3: a shift above 14 is used as 14.
     cb.sndWscale = Math.min(MAX_WINDOW_SCALE, seg.options.windowScale);
-    cb.offeredWscale = windowScaleFor(cb.opts.receiveBufferSize);
-    cb.rcvWscale = cb.offeredWscale;
+    cb.offeredWscale = ourShift;
+    cb.rcvWscale = ourShift;
   } else {
     cb.sndWscale = 0;
     cb.rcvWscale = 0;
