@@ -6,10 +6,10 @@
 import { Drop, isDrop } from '../../stack/wire/drop';
 import { MldType, describeMld, isMldType, parseMld } from '../../stack/wire/mld';
 import { formatIpv4, formatIpv6, formatMac } from '../../stack/wire/address';
-import { sumBytes, verifies } from '../../stack/wire/checksum';
+import { icmpChecksumValid } from '../../stack/wire/icmp-header';
 import { Icmpv4Repr, describeIcmpv4, parseIcmpv4 } from '../../stack/wire/icmpv4';
 import { Icmpv6Repr, describeIcmpv6, parseIcmpv6 } from '../../stack/wire/icmpv6';
-import type { ChecksumStatus, DecodedIcmp } from './types';
+import type { DecodedIcmp } from './types';
 import type { TransportContext } from './transport';
 
 const NAMES: Readonly<Record<Exclude<Icmpv4Repr['kind'] | Icmpv6Repr['kind'], 'other'>, string>> = {
@@ -26,34 +26,40 @@ const NAMES: Readonly<Record<Exclude<Icmpv4Repr['kind'] | Icmpv6Repr['kind'], 'o
   'neighbor-advertisement': 'neighbor advertisement',
 };
 
-function header(b: Uint8Array): { type: number; code: number; checksum: number } {
-  return { type: b[0]!, code: b[1]!, checksum: (b[2]! << 8) | b[3]! };
+/**
+ * What both families report: header, name, checksum status (`pseudoSum` is 0 for ICMPv4, whose
+ * checksum covers only the message), and the fields of echo and parameter problem messages.
+ */
+function decodeCommon(
+  protocol: DecodedIcmp['protocol'], msg: Uint8Array, repr: Icmpv4Repr | Icmpv6Repr, ctx: TransportContext, pseudoSum: () => number, text: string,
+): DecodedIcmp {
+  const d: DecodedIcmp = {
+    protocol,
+    type: msg[0]!,
+    code: msg[1]!,
+    checksum: (msg[2]! << 8) | msg[3]!,
+    name: repr.kind === 'other' ? `type ${repr.type}` : NAMES[repr.kind],
+    checksumStatus: !ctx.whole ? 'unverified' : icmpChecksumValid(msg, pseudoSum()) ? 'ok' : 'bad',
+    dataLength: msg.length - 8,
+    text,
+  };
+  if (repr.kind === 'echo-request' || repr.kind === 'echo-reply') {
+    d.identifier = repr.identifier;
+    d.sequence = repr.sequence;
+  } else if (repr.kind === 'parameter-problem') {
+    d.pointer = repr.pointer;
+  }
+  return d;
 }
 
 /** `msg` is the whole ICMP message (the IPv4 payload); its checksum covers only itself. */
 export function decodeIcmpv4(msg: Uint8Array, ctx: TransportContext): DecodedIcmp | Drop {
   const repr = parseIcmpv4(msg, { verifyChecksum: false });
   if (isDrop(repr)) return repr;
-  const status: ChecksumStatus = !ctx.whole ? 'unverified' : verifies(sumBytes(msg)) ? 'ok' : 'bad';
-  const d: DecodedIcmp = {
-    protocol: 'icmpv4',
-    ...header(msg),
-    name: repr.kind === 'other' ? `type ${repr.type}` : NAMES[repr.kind],
-    checksumStatus: status,
-    dataLength: msg.length - 8,
-    text: describeIcmpv4(repr),
-  };
+  const d = decodeCommon('icmpv4', msg, repr, ctx, () => 0, describeIcmpv4(repr));
   switch (repr.kind) {
-    case 'echo-request':
-    case 'echo-reply':
-      d.identifier = repr.identifier;
-      d.sequence = repr.sequence;
-      break;
     case 'destination-unreachable':
       if (repr.code === 4) d.mtu = repr.nextHopMtu;
-      break;
-    case 'parameter-problem':
-      d.pointer = repr.pointer;
       break;
     case 'redirect':
       d.gateway = formatIpv4(repr.gateway);
@@ -75,19 +81,7 @@ const MLD_NAMES: Readonly<Record<number, string>> = {
 export function decodeIcmpv6(msg: Uint8Array, ctx: TransportContext): DecodedIcmp | Drop {
   const repr = parseIcmpv6(msg);
   if (isDrop(repr)) return repr;
-  const status: ChecksumStatus = !ctx.whole
-    ? 'unverified'
-    : verifies(sumBytes(msg, 0, msg.length, ctx.pseudoSum(58, msg.length)))
-      ? 'ok'
-      : 'bad';
-  const d: DecodedIcmp = {
-    protocol: 'icmpv6',
-    ...header(msg),
-    name: repr.kind === 'other' ? `type ${repr.type}` : NAMES[repr.kind],
-    checksumStatus: status,
-    dataLength: msg.length - 8,
-    text: describeIcmpv6(repr),
-  };
+  const d = decodeCommon('icmpv6', msg, repr, ctx, () => ctx.pseudoSum(58, msg.length), describeIcmpv6(repr));
   // Multicast Listener Discovery (RFC 3810, RFC 2710) rides on ICMPv6 types the ICMPv6 module
   // leaves as 'other'; its own module names and describes them.
   if (repr.kind === 'other' && isMldType(repr.type)) {
@@ -98,16 +92,8 @@ export function decodeIcmpv6(msg: Uint8Array, ctx: TransportContext): DecodedIcm
     }
   }
   switch (repr.kind) {
-    case 'echo-request':
-    case 'echo-reply':
-      d.identifier = repr.identifier;
-      d.sequence = repr.sequence;
-      break;
     case 'packet-too-big':
       d.mtu = repr.mtu;
-      break;
-    case 'parameter-problem':
-      d.pointer = repr.pointer;
       break;
     case 'neighbor-advertisement':
       d.router = repr.router;
