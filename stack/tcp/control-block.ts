@@ -14,12 +14,14 @@ import type { ConnectionErrorCode, TcpEvent } from './events';
 import type { TcpHost } from './host';
 import type { TcpListener } from './listener';
 import type { TcpConnectionOptions } from './options';
+import { RackState } from './rack';
 import { Reassembly } from './reassembly';
 import { RttEstimator } from './rtt';
 import { SackScoreboard } from './sack';
 import { SendBuffer } from './send-buffer';
 import { seqAdd, seqDiff } from './seq';
 import type { TcpState } from './state';
+import { TailLossProbe } from './tlp';
 
 const logState = debugFactory('usernet:tcp:state');
 
@@ -130,6 +132,10 @@ export abstract class ControlBlock {
   dupAcks = 0;
   inRecovery = false;
   recover = 0;
+  /** RACK (RFC 8985 §6): per-segment transmit times and the reordering timer. */
+  readonly rack = new RackState();
+  /** Tail Loss Probe (RFC 8985 §7): the episode and the probe timer. */
+  readonly tlp = new TailLossProbe();
 
   // --- Acknowledgment policy (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2) ---
   ackNow = false;
@@ -257,6 +263,8 @@ export abstract class ControlBlock {
   terminate(cause: string): void {
     this.rtxTimer = { kind: 'none' };
     this.delayedAckAt = this.keepaliveAt = this.timeWaitAt = this.finWait2At = Infinity;
+    this.rack.clear();
+    this.tlp.probeAt = Infinity;
     this.reassembly.clear();
     this.setState('CLOSED', cause);
     this.reportClosed();

@@ -10,7 +10,9 @@ import { TcpFlag, type TcpRepr } from '../wire/tcp';
 import { sendChallengeAck } from './challenge-ack';
 import type { ControlBlock } from './control-block';
 import { emitAck, retransmitFirst } from './output';
+import { rackAfterAck, rackBeforeAck } from './rack-recovery';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq';
+import { rackTlpActive } from './tlp';
 
 const logCc = debugFactory('usernet:tcp:cc');
 
@@ -37,6 +39,8 @@ export function processAck(cb: ControlBlock, seg: TcpRepr, now: number): boolean
   if (seqGt(ack, cb.sndNxt)) cb.sndNxt = ack;
   const sack = seg.options.sack;
   const newlySacked = cb.sackEnabled && sack !== undefined && sack.length > 0 ? cb.scoreboard.update(sack, cb.sndUna, cb.sndMax) : 0;
+  // RFC 8985 §6.2 steps 1–3: what this ACK delivered, before SND.UNA moves.
+  const rack = rackTlpActive(cb) ? rackBeforeAck(cb, seg, now) : undefined;
 
   // Send-window update (RFC 9293 §3.10.7.4 fifth, ESTABLISHED: SND.WL1/SND.WL2 guard against old segments).
   let windowChanged = false;
@@ -71,6 +75,8 @@ export function processAck(cb: ControlBlock, seg: TcpRepr, now: number): boolean
     // alone would discard most of its duplicate ACKs and leave losses to the RTO.
     duplicateAck(cb, now);
   }
+  // RFC 8985 §6.2 steps 4–5, §7.4: loss marking, its retransmissions, the next probe.
+  if (rack !== undefined) rackAfterAck(cb, seg, rack, acked > 0, newlySacked > 0, now);
   return true;
 }
 
@@ -109,9 +115,13 @@ function newDataAcked(cb: ControlBlock, seg: TcpRepr, acked: number, now: number
       cb.dupAcks = 0;
       cb.cc.onRecoveryEnd(cb.flightSize);
     } else {
-      // Step 5: a partial acknowledgment; resend the next hole at once.
-      logCc('%s partial ack %d, retransmitting %d', cb, ack, cb.sndUna);
-      retransmitFirst(cb, now);
+      // Step 5: a partial acknowledgment; resend the next hole at once — unless RACK already
+      // resent it and has not judged that copy lost (RFC 8985 §6.2 step 5 decides when it is).
+      const record = rackTlpActive(cb) ? cb.rack.recordAt(cb.sndUna) : undefined;
+      if (record === undefined || !record.retransmitted || record.lost) {
+        logCc('%s partial ack %d, retransmitting %d', cb, ack, cb.sndUna);
+        retransmitFirst(cb, now);
+      }
       cb.cc.onPartialAck(acked);
     }
   } else {

@@ -63,6 +63,12 @@ export interface TcpEngineOptions {
    * (RFC 9438 §1: CUBIC is the default in Linux, Windows and Apple stacks); NewReno on request.
    */
   congestion: CongestionAlgorithm;
+  /**
+   * RACK-TLP loss detection (RFC 8985) on connections that negotiated SACK: time-based loss
+   * marking and tail loss probes, as Linux does by default (tcp_recovery = 1); false leaves
+   * duplicate ACKs, NewReno partial ACKs and the RTO.
+   */
+  rackTlp: boolean;
   /** Defaults for new connections (accepted or connected). */
   connection: TcpConnectionOptions;
   /** Default listen backlog (accept queue bound); Linux's SOMAXCONN is 4096, Node asks for 511. */
@@ -112,6 +118,7 @@ export const DEFAULT_ENGINE_OPTIONS: TcpEngineOptions = {
   timestamps: true,
   sack: true,
   congestion: 'cubic',
+  rackTlp: true,
   connection: DEFAULT_CONNECTION_OPTIONS,
   backlog: 511,
   challengeAckLimit: 1000,

@@ -10,6 +10,7 @@ import { TcpFlag, type TcpOptions, type TcpRepr } from '../wire/tcp';
 import { type ControlBlock, MAX_UNSCALED_WINDOW, MAX_WINDOW_SCALE } from './control-block';
 import { seqAdd, seqDiff, seqGt, seqLt, seqMax } from './seq';
 import { canSendData, isSynchronized } from './state';
+import { rackTlpActive, scheduleProbe } from './tlp';
 
 const log = debugFactory('usernet:tcp');
 
@@ -223,18 +224,49 @@ function sendSegmentAt(cb: ControlBlock, seq: number, len: number, fin: boolean,
   cb.sndMax = seqMax(cb.sndMax, end);
   if (cb.unackedSince === Infinity) cb.unackedSince = now;
   if (cb.rtxTimer.kind !== 'retransmit') cb.rtxTimer = { kind: 'retransmit', at: now + cb.rtt.rto };
+  if (rackTlpActive(cb)) {
+    // RFC 8985 §5.2: each segment's transmit time; §7.2: new data (re)schedules the probe.
+    cb.rack.onTransmit(seq, end, now, retransmission);
+    if (!retransmission) scheduleProbe(cb, now);
+  }
+}
+
+/**
+ * Sends one segment of new data at SND.NXT if the peer's window allows it, whatever cwnd says
+ * (RFC 8985 §7.3: a tail loss probe). Returns false when there is no new data or no room.
+ */
+export function sendNewSegment(cb: ControlBlock, now: number): boolean {
+  if (seqLt(cb.sndNxt, cb.sndMax)) return false;
+  const available = seqDiff(cb.sndEnd, cb.sndNxt);
+  const len = Math.min(cb.currentMss, available, cb.sndWnd - cb.flightSize);
+  if (len <= 0) return false;
+  const fin = len === available && cb.finQueued;
+  sendSegmentAt(cb, cb.sndNxt, len, fin, cb.sendBuffer.read(seqDiff(cb.sndNxt, cb.bufSeq), len), now);
+  return true;
 }
 
 /** Resends one segment at SND.UNA (fast retransmit, NewReno partial ACK), leaving SND.NXT alone. */
 export function retransmitFirst(cb: ControlBlock, now: number): void {
-  const len = Math.min(cb.currentMss, Math.max(0, seqDiff(cb.sndEnd, cb.sndUna)), cb.scoreboard.runLength(cb.sndUna));
-  const fin = cb.finQueued && seqAdd(cb.sndUna, len) === cb.sndEnd && cb.finSent;
-  if (len === 0 && !fin) return;
-  const payload = cb.sendBuffer.read(seqDiff(cb.sndUna, cb.bufSeq), len);
+  retransmitAt(cb, cb.sndUna, cb.currentMss, now);
+}
+
+/**
+ * Resends up to `maxLen` bytes at `seq` (below SND.MAX), stopping before the next SACKed range,
+ * with our FIN when the segment reaches it and it was sent; SND.NXT is left alone. Returns the
+ * sequence space resent (0: nothing).
+ */
+export function retransmitAt(cb: ControlBlock, seq: number, maxLen: number, now: number): number {
+  const len = Math.max(0, Math.min(maxLen, cb.currentMss, seqDiff(cb.sndEnd, seq), cb.scoreboard.runLength(seq)));
+  const fin = cb.finQueued && seqAdd(seq, len) === cb.sndEnd && cb.finSent;
+  if (len === 0 && !fin) return 0;
+  const payload = cb.sendBuffer.read(seqDiff(seq, cb.bufSeq), len);
   let flags = TcpFlag.ACK;
   if (fin) flags |= TcpFlag.FIN;
-  emitSegment(cb, cb.sndUna, flags, payload, now);
+  emitSegment(cb, seq, flags, payload, now);
   cb.retransmits++;
   cb.host.count('retransmits');
-  if (cb.rttSeq !== undefined && seqGt(cb.rttSeq, cb.sndUna)) cb.rttSeq = undefined;
+  if (cb.rttSeq !== undefined && seqGt(cb.rttSeq, seq)) cb.rttSeq = undefined;
+  const end = seqAdd(seq, len + (fin ? 1 : 0));
+  if (rackTlpActive(cb)) cb.rack.onTransmit(seq, end, now, true);
+  return len + (fin ? 1 : 0);
 }

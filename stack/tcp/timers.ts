@@ -10,13 +10,14 @@ import debugFactory from 'debug';
 import { TcpFlag } from '../wire/tcp';
 import type { ControlBlock } from './control-block';
 import { emitReset, emitSegment, emitSyn, transmitReady } from './output';
+import { onProbeTimeout, onReorderTimeout, rackOnRto } from './rack-recovery';
 import { seqAdd, seqDiff } from './seq';
 
 const log = debugFactory('usernet:tcp');
 
 /** The earliest deadline of this connection; Infinity when none is set. */
 export function deadlineOf(cb: ControlBlock): number {
-  let t = Math.min(cb.delayedAckAt, cb.keepaliveAt, cb.timeWaitAt, cb.finWait2At);
+  let t = Math.min(cb.delayedAckAt, cb.keepaliveAt, cb.timeWaitAt, cb.finWait2At, cb.rack.reorderAt, cb.tlp.probeAt);
   if (cb.rtxTimer.kind !== 'none') t = Math.min(t, cb.rtxTimer.at);
   if (cb.opts.userTimeoutMs > 0 && cb.unackedSince !== Infinity) t = Math.min(t, cb.unackedSince + cb.opts.userTimeoutMs);
   return t;
@@ -38,6 +39,9 @@ export function fireTimers(cb: ControlBlock, now: number): void {
     cb.fail('ETIMEDOUT', 'user timeout');
     return;
   }
+  // RFC 8985 §6.2 step 5 and §7.3: the reordering timer and the probe timer, both ahead of the RTO.
+  if (cb.rack.reorderAt <= now) onReorderTimeout(cb, now);
+  if (cb.tlp.probeAt <= now) onProbeTimeout(cb, now);
   if (cb.rtxTimer.kind === 'retransmit' && cb.rtxTimer.at <= now) {
     onRetransmitTimeout(cb, now);
     if (cb.state === 'CLOSED') return;
@@ -81,6 +85,7 @@ function onRetransmitTimeout(cb: ControlBlock, now: number): void {
   cb.dupAcks = 0;
   cb.recover = cb.sndMax;
   cb.sndNxt = cb.sndUna;
+  rackOnRto(cb);
   // RFC 2018 §8: a timeout may mean the peer reneged on what it SACKed. Deviation: like Linux we
   // trust the scoreboard on the first timeout, and forget it from the second on.
   if (cb.retries > 1) cb.scoreboard.clear();

@@ -12,6 +12,12 @@ import { ACK, bytes, established, type Harness } from './harness';
 
 const MSS = 1460;
 const SACK_SYN: TcpOptions = { mss: MSS, sackPermitted: true };
+/**
+ * Duplicate-ACK counting alone: these cases feed ACKs with no time passing, and RACK (RFC 8985
+ * §6.2, on by default, tested in rack.test.ts) would size its reordering window from that zero
+ * RTT and mark the hole lost on the first SACK.
+ */
+const DUPACKS_ONLY = { congestion: 'newreno', rackTlp: false } as const;
 
 function write(h: Harness, n: number): void {
   const r = h.conn.send(bytes(n));
@@ -24,7 +30,7 @@ function sackSegments(una: number, from: number, to: number): TcpOptions {
 }
 
 test('with SACK, ACKs reporting new SACKed data are duplicates even when the window grows: the third fast-retransmits (RFC 6675 §2)', (t) => {
-  const h = established({ congestion: 'newreno' }, SACK_SYN);
+  const h = established(DUPACKS_ONLY, SACK_SYN);
   write(h, 10 * MSS);
   t.is(h.flush().length, 10);
   const una = seqAdd(h.iss, 1);
@@ -39,7 +45,7 @@ test('with SACK, ACKs reporting new SACKed data are duplicates even when the win
 });
 
 test('with SACK, window updates that report nothing new are not duplicate ACKs (RFC 5681 §2, RFC 6675 §2)', (t) => {
-  const h = established({ congestion: 'newreno' }, SACK_SYN);
+  const h = established(DUPACKS_ONLY, SACK_SYN);
   write(h, 10 * MSS);
   t.is(h.flush().length, 10);
   const una = seqAdd(h.iss, 1);
@@ -65,7 +71,7 @@ test('with SACK, one duplicate ACK that SACKs more than 2·SMSS above SND.UNA st
 });
 
 test('with SACK, 2·SMSS SACKed above SND.UNA in one duplicate ACK is still taken for reordering', (t) => {
-  const h = established({ congestion: 'newreno' }, SACK_SYN);
+  const h = established(DUPACKS_ONLY, SACK_SYN);
   write(h, 10 * MSS);
   t.is(h.flush().length, 10);
   const una = seqAdd(h.iss, 1);

@@ -1,0 +1,161 @@
+/**
+ * RACK-TLP (RFC 8985) in the engine: exact segments out on a simulated clock. The peer is
+ * scripted; every case starts from a connection whose handshake took one round trip (RTT ms), so
+ * SRTT and RACK's min_RTT are that RTT.
+ */
+import test from 'ava';
+import { isTcpError } from '../../../stack/tcp/events';
+import { seqAdd, seqDiff } from '../../../stack/tcp/seq';
+import type { TcpEngineOptions } from '../../../stack/tcp/options';
+import type { TcpOptions, TcpRepr } from '../../../stack/wire/tcp';
+import { ACK, bytes, type Harness, synReceived } from './harness';
+
+const MSS = 1460;
+const RTT = 40;
+const SACK_SYN: TcpOptions = { mss: MSS, sackPermitted: true };
+
+/** ESTABLISHED with SACK, the handshake's ACK one RTT after the SYN-ACK (SRTT = RTT). */
+function established(options: Partial<TcpEngineOptions> = {}, synOptions: TcpOptions = SACK_SYN): Harness {
+  const h = synReceived({ congestion: 'newreno', ...options }, synOptions);
+  h.advance(RTT);
+  h.send({ flags: ACK, ack: seqAdd(h.iss, 1) });
+  h.events();
+  return h;
+}
+
+function write(h: Harness, n: number): void {
+  const r = h.conn.send(bytes(n));
+  if (isTcpError(r) || r !== n) throw new Error('send');
+}
+
+/** Segments as [segment index above `una`, payload length]. */
+function segs(out: readonly TcpRepr[], una: number): [number, number][] {
+  return out.map((s) => [seqDiff(s.seq, una) / MSS, s.payload.length]);
+}
+
+function timed(out: readonly { at: number; repr: TcpRepr }[], una: number): [number, number, number][] {
+  return out.map((o) => [o.at, seqDiff(o.repr.seq, una) / MSS, o.repr.payload.length]);
+}
+
+/** An ACK at `una` + `acked` segments with SACK blocks given in segment indices. */
+function ackSack(h: Harness, una: number, acked: number, blocks: [number, number][]): TcpRepr[] {
+  const sack = blocks.map(([l, r]) => ({ left: seqAdd(una, l * MSS), right: seqAdd(una, r * MSS) }));
+  return h.send({ flags: ACK, ack: seqAdd(una, acked * MSS), options: sack.length > 0 ? { sack } : {} });
+}
+
+test('a lost retransmission is found by RACK when later-sent data is SACKed, and resent without the RTO (RFC 8985 §6.2, §9.3)', (t) => {
+  const h = established();
+  const una = seqAdd(h.iss, 1);
+  write(h, 20 * MSS);
+  t.is(h.flush().length, 10, 'the initial window: segments 0–9 at t=40');
+  h.advance(RTT);
+  // Segment 0 is lost; 1–3 arrive and are SACKed together: RFC 6675 IsLost, fast retransmit.
+  t.deepEqual(segs(ackSack(h, una, 0, [[1, 4]]), una), [[0, MSS]]);
+  t.true(h.conn.inRecovery);
+  // 4–9 arrive; each duplicate ACK inflates cwnd (NewReno) and lets new data go at t=80.
+  const sent: [number, number][] = [];
+  for (let r = 5; r <= 10; r++) sent.push(...segs(ackSack(h, una, 0, [[1, r]]), una));
+  t.deepEqual(sent, [[10, MSS], [11, MSS], [12, MSS], [13, MSS]], 'new data in recovery: cwnd 8 + 6 segments');
+  // The retransmission of 0 is lost too. One RTT later 10–13 (sent after it) are SACKed:
+  // RACK marks the retransmission lost (reo_wnd = 0 in recovery) and resends it at once.
+  h.advance(RTT);
+  const out = ackSack(h, una, 0, [[1, 14]]);
+  t.deepEqual(segs(out, una).slice(0, 1), [[0, MSS]]);
+  t.is(h.engine.counter('rack-lost'), 1);
+  t.is(h.engine.counter('fast-retransmits'), 1, 'one recovery episode, one cwnd reduction');
+  t.is(h.conn.retries, 0, 'no RTO');
+  // It arrives: everything up to 14 is acknowledged and recovery ends without a timeout.
+  h.advance(RTT);
+  ackSack(h, una, 14, []);
+  t.is(h.conn.retries, 0);
+  t.is(h.engine.counter('retransmits'), 2, 'segment 0 twice, nothing else');
+});
+
+test('tail loss: the probe resends the last segment after 2·SRTT; its SACK lets RACK repair the tail (RFC 8985 §7.3, §7.4)', (t) => {
+  const h = established();
+  const una = seqAdd(h.iss, 1);
+  write(h, 10 * MSS);
+  t.is(h.flush().length, 10);
+  // 0–7 arrive and are acknowledged at t=80; 8 and 9, the tail, are lost.
+  h.advance(RTT);
+  t.deepEqual(ackSack(h, una, 8, []), []);
+  // PTO = 2·SRTT = 80 ms (two segments in flight: no delayed-ACK allowance); the RTO is 200 ms.
+  const probe = h.advance(3 * RTT);
+  t.deepEqual(timed(probe, una), [[160, 9, MSS]], 'the last segment, at t=80+2·SRTT');
+  t.is(h.engine.counter('tail-loss-probes'), 1);
+  // The probe draws a SACK for 9 at t=200: RACK sees 8 was sent before it and marks it lost.
+  const repair = ackSack(h, una, 8, [[9, 10]]);
+  t.deepEqual(segs(repair, una), [[8, MSS]]);
+  t.true(h.conn.inRecovery);
+  h.advance(RTT);
+  t.deepEqual(ackSack(h, una, 10, []), []);
+  t.false(h.conn.inRecovery);
+  t.is(h.conn.retries, 0, 'no RTO');
+  t.deepEqual(h.advance(2000), [], 'nothing left to send');
+});
+
+test('the probe sends new data when the peer window allows it, whatever cwnd says; one probe per episode (RFC 8985 §7.3)', (t) => {
+  const h = established();
+  const una = seqAdd(h.iss, 1);
+  write(h, 15 * MSS);
+  t.is(h.flush().length, 10, 'cwnd: segments 0–9 at t=40');
+  // Nothing comes back. PTO = 2·SRTT after the last new data: the probe is new segment 10.
+  const out = h.advance(250);
+  t.deepEqual(timed(out, una), [
+    [120, 10, MSS],
+    // No second probe in the episode: next is the RTO, re-armed by the probe (§7.3), at 120 + 200.
+  ]);
+  t.is(h.engine.counter('tail-loss-probes'), 1);
+  t.deepEqual(timed(h.advance(100), una), [[320, 0, MSS]]);
+  t.is(h.conn.retries, 1);
+});
+
+test('reordering within the reordering window does not retransmit; beyond it RACK does, when the timer fires (RFC 8985 §6.2 step 5)', (t) => {
+  for (const arrives of [true, false]) {
+    const h = established();
+    const una = seqAdd(h.iss, 1);
+    write(h, 10 * MSS);
+    t.is(h.flush().length, 10);
+    h.advance(RTT);
+    // Segment 1 overtakes 0: reo_wnd = min_RTT/4 = 10 ms, so 0 may still come until t=90.
+    t.deepEqual(ackSack(h, una, 0, [[1, 2]]), []);
+    if (arrives) {
+      h.advance(5);
+      t.deepEqual(ackSack(h, una, 2, []), [], 'segment 0 arrived late: no retransmission');
+      t.deepEqual(h.advance(10), []);
+      t.is(h.engine.counter('retransmits'), 0);
+    } else {
+      t.deepEqual(timed(h.advance(20), una), [[90, 0, MSS]], 'resent when the reordering timer fires');
+      t.is(h.engine.counter('rack-lost'), 1);
+    }
+  }
+});
+
+test('no probe with nothing outstanding, nor when the RTO would come first (RFC 8985 §7.2)', (t) => {
+  const h = established();
+  const una = seqAdd(h.iss, 1);
+  write(h, 2 * MSS);
+  t.is(h.flush().length, 2);
+  h.advance(RTT);
+  ackSack(h, una, 2, []);
+  t.is(h.conn.tlp.probeAt, Infinity);
+  t.deepEqual(h.advance(5000), [], 'all acknowledged: no probe, no timer');
+  t.is(h.engine.counter('tail-loss-probes'), 0);
+  // One segment in flight: PTO = 2·SRTT + 200 ms (WCDelAckT) lands after the RTO, which resends it.
+  write(h, MSS);
+  const start = h.now;
+  t.is(h.flush().length, 1);
+  const out = h.advance(1000);
+  t.deepEqual(timed(out, una).slice(0, 1), [[start + 200, 2, MSS]]);
+  t.is(h.engine.counter('tail-loss-probes'), 0);
+});
+
+test('without SACK, or with rackTlp off, there is no probe: the RTO resends (RFC 8985 §4 requires SACK)', (t) => {
+  for (const h of [established({ rackTlp: false }), established({}, { mss: MSS })]) {
+    const una = seqAdd(h.iss, 1);
+    write(h, 4 * MSS);
+    t.is(h.flush().length, 4);
+    t.deepEqual(timed(h.advance(300), una), [[RTT + 200, 0, MSS]]);
+    t.is(h.engine.counter('tail-loss-probes'), 0);
+  }
+});
