@@ -10,14 +10,12 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as net from 'net';
 import * as http from 'http';
-import { spawn, execFileSync, type ChildProcess } from 'child_process';
+import { execFileSync } from 'child_process';
 import { join } from 'path';
-import { BackgroundProcess, Netns, canUseNetns, hasCommand, listHarnessNamespaces, uniqueLinkName } from '../../src/netns';
+import { BackgroundProcess, Netns, uniqueLinkName } from '../../src/netns';
+import { CLI, CliProcesses, type CliRun, cliSkipReason } from '../helpers/cli-process';
 
-const CLI = join(__dirname, '../../dist/src/cli/main.js');
-const can = canUseNetns();
-const missing = ['curl', 'nc', 'iperf3'].filter((c) => !hasCommand(c));
-const skip = !can.ok ? `not available (${can.reason})` : !fs.existsSync(CLI) ? `${CLI} is not built (make build)` : missing.length > 0 ? `missing ${missing.join(', ')}` : null;
+const skip = cliSkipReason(['curl', 'nc', 'iperf3']);
 if (skip !== null) console.log(`netns-cli interop tests skipped: ${skip}`);
 const maybe = skip === null ? test.serial : test.serial.skip;
 
@@ -26,38 +24,11 @@ function nsName(): string {
   return `usernet-clitest-${process.pid}-${counter++}`;
 }
 
-const children = new Set<ChildProcess>();
-const startedPids: number[] = [];
-test.after.always(() => {
-  for (const c of children) if (c.exitCode === null && c.pid !== undefined) process.kill(c.pid, 'SIGKILL');
-  // A CLI killed by SIGKILL cannot remove its namespace (named usernet-<its pid>-…): remove ours.
-  for (const name of listHarnessNamespaces()) {
-    if (startedPids.some((pid) => name.startsWith(`usernet-${pid}-`))) execFileSync('ip', ['netns', 'del', name]);
-  }
-});
-
-interface CliRun {
-  child: ChildProcess;
-  out(): string;
-  err(): string;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+const clis = new CliProcesses();
+test.after.always(() => clis.cleanup());
 
 function cli(args: string[]): CliRun {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  if (child.pid !== undefined) startedPids.push(child.pid);
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => {
-    children.delete(child);
-    resolve({ code, signal });
-  }));
-  const timer = setTimeout(() => child.pid !== undefined && child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 60_000);
-  void exit.then(() => clearTimeout(timer));
-  return { child, out: () => out, err: () => err, exit };
+  return clis.run(args);
 }
 
 async function waitFor(cond: () => boolean, what: string, ms = 15_000): Promise<void> {

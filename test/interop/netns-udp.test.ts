@@ -12,51 +12,19 @@ import * as dgram from 'dgram';
 import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
-import { spawn, execFileSync, type ChildProcess } from 'child_process';
-import { join } from 'path';
-import { canUseNetns, hasCommand, listHarnessNamespaces } from '../../src/netns';
+import { CliProcesses, type CliRun, cliSkipReason } from '../helpers/cli-process';
 import { startDnsServer } from '../helpers/dns-server';
 
-const CLI = join(__dirname, '../../dist/src/cli/main.js');
-const can = canUseNetns();
-const missing = ['curl', 'getent', 'python3'].filter((c) => !hasCommand(c));
-const skip = !can.ok ? `not available (${can.reason})` : !fs.existsSync(CLI) ? `${CLI} is not built (make build)` : missing.length > 0 ? `missing ${missing.join(', ')}` : null;
+const skip = cliSkipReason(['curl', 'getent', 'python3']);
 if (skip !== null) console.log(`netns-udp interop tests skipped: ${skip}`);
 const maybe = skip === null ? test.serial : test.serial.skip;
 
-const children = new Set<ChildProcess>();
-const startedPids: number[] = [];
-test.after.always(() => {
-  for (const c of children) if (c.exitCode === null && c.pid !== undefined) process.kill(c.pid, 'SIGKILL');
-  // A CLI killed by SIGKILL cannot remove its namespace (usernet-<its pid>-…) nor its resolv.conf.
-  for (const name of listHarnessNamespaces()) {
-    if (!startedPids.some((pid) => name.startsWith(`usernet-${pid}-`))) continue;
-    execFileSync('ip', ['netns', 'del', name]);
-    fs.rmSync(`/etc/netns/${name}`, { recursive: true, force: true });
-  }
-});
-
-interface CliRun {
-  out(): string;
-  err(): string;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+const clis = new CliProcesses();
+// A CLI killed by SIGKILL cannot remove its namespace nor its resolv.conf.
+test.after.always(() => clis.cleanup((name) => fs.rmSync(`/etc/netns/${name}`, { recursive: true, force: true })));
 
 function cli(args: string[]): CliRun {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  if (child.pid !== undefined) startedPids.push(child.pid);
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => {
-    children.delete(child);
-    resolve({ code, signal });
-  }));
-  const timer = setTimeout(() => child.pid !== undefined && child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 60_000);
-  void exit.then(() => clearTimeout(timer));
-  return { out: () => out, err: () => err, exit };
+  return clis.run(args);
 }
 
 async function udpEcho(type: 'udp4' | 'udp6'): Promise<{ port: number; close(): void }> {

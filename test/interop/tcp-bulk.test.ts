@@ -11,6 +11,7 @@ import test from 'ava';
 import { createHash, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import { skipUnlessTap } from '../helpers/netns';
+import { pythonFileSender, pythonHashingServerStart } from './python-peers';
 import { serveHttp } from './tcp-responder';
 import type { TestConn } from './tcp-adapter';
 import { TAP_TEST_PLAN as P, logRate, setupTcp, tempPath } from './tcp-setup';
@@ -47,20 +48,7 @@ test.serial('curl downloads 50 MiB from an HTTP responder on usernet (IPv4 and I
 /** A python3 sink: accepts one connection, reads to EOF, answers `<bytes> <sha256>\n`, closes. */
 function sinkScript(family: 4 | 6, port: number): string {
   return [
-    'import socket, hashlib',
-    `s = socket.socket(socket.AF_INET${family === 6 ? '6' : ''}, socket.SOCK_STREAM)`,
-    's.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)',
-    `s.bind(('${family === 6 ? '::' : '0.0.0.0'}', ${port}))`,
-    's.listen(1)',
-    "print('listening', flush=True)",
-    'c, _ = s.accept()',
-    'h = hashlib.sha256()',
-    'n = 0',
-    'while True:',
-    '    d = c.recv(1 << 20)',
-    '    if not d: break',
-    '    h.update(d)',
-    '    n += len(d)',
+    ...pythonHashingServerStart(family, port, '1 << 20'),
     "c.sendall(f'{n} {h.hexdigest()}\\n'.encode())",
     'c.close()',
     "print(n, h.hexdigest(), flush=True)",
@@ -92,23 +80,6 @@ test.serial('usernet uploads 50 MiB to a kernel server in the namespace (IPv4 an
   }
 });
 
-/** A python3 source: connects, sends the file, half-closes, prints what usernet answers. */
-function sourceScript(family: 4 | 6, addr: string, port: number, file: string): string {
-  return [
-    'import socket',
-    `s = socket.socket(socket.AF_INET${family === 6 ? '6' : ''}, socket.SOCK_STREAM)`,
-    `s.connect(('${addr}', ${port}))`,
-    `with open('${file}', 'rb') as f: s.sendall(f.read())`,
-    's.shutdown(socket.SHUT_WR)',
-    "r = b''",
-    'while True:',
-    '    d = s.recv(4096)',
-    '    if not d: break',
-    '    r += d',
-    'print(r.decode(), end="")',
-  ].join('\n');
-}
-
 test.serial('the kernel sends 50 MiB to a usernet listener (IPv4 and IPv6), SHA-256 equal', async (t) => {
   t.timeout(4 * TRANSFER_TIMEOUT_MS);
   if (skipUnlessTap(t, ['python3'])) return;
@@ -127,7 +98,7 @@ test.serial('the kernel sends 50 MiB to a usernet listener (IPv4 and IPv6), SHA-
   }
   for (const [family, addr] of [[4, P.usernet4], [6, P.usernet6]] as const) {
     const start = performance.now();
-    const r = await ns.exec(['python3', '-c', sourceScript(family, addr, 9100, file)], { timeoutMs: TRANSFER_TIMEOUT_MS });
+    const r = await ns.exec(['python3', '-c', pythonFileSender({ family, addr, port: 9100, file })], { timeoutMs: TRANSFER_TIMEOUT_MS });
     const ms = performance.now() - start;
     t.is(r.code, 0, r.stderr);
     t.is(r.stdout, `${SIZE} ${BODY_SHA}\n`, `IPv${family}: usernet received every byte once, in order`);

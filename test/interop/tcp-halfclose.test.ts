@@ -12,6 +12,7 @@ import * as fs from 'fs';
 import { skipUnlessTap } from '../helpers/netns';
 import type { TcpState } from '../../stack/tcp/state';
 import type { TcpConnection } from '../../stack/tcp/engine';
+import { pythonHashingServerStart } from './python-peers';
 import { TAP_TEST_PLAN as P, setupTcp, tempPath } from './tcp-setup';
 
 const REQUEST = randomBytes(300 * 1024);
@@ -59,20 +60,7 @@ test.serial('nc -N half-closes toward usernet; usernet keeps sending in CLOSE-WA
 /** A python3 server: reads to EOF, waits a little, answers 1 MiB and a digest line, closes. */
 function halfCloseServer(family: 4 | 6, port: number, replyFile: string): string {
   return [
-    'import socket, hashlib, time',
-    `s = socket.socket(socket.AF_INET${family === 6 ? '6' : ''}, socket.SOCK_STREAM)`,
-    's.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)',
-    `s.bind(('${family === 6 ? '::' : '0.0.0.0'}', ${port}))`,
-    's.listen(1)',
-    "print('listening', flush=True)",
-    'c, _ = s.accept()',
-    'h = hashlib.sha256()',
-    'n = 0',
-    'while True:',
-    '    d = c.recv(65536)',
-    '    if not d: break',
-    '    h.update(d)',
-    '    n += len(d)',
+    ...pythonHashingServerStart(family, port, '65536', ['time']),
     // Let usernet sit in FIN-WAIT-2 (its FIN acknowledged) before the answer starts.
     'time.sleep(0.3)',
     `with open('${replyFile}', 'rb') as f: c.sendall(f.read())`,

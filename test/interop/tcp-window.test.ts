@@ -11,29 +11,12 @@ import { createHash, randomBytes } from 'crypto';
 import * as fs from 'fs';
 import { skipUnlessTap } from '../helpers/netns';
 import { TcpFlag } from '../../stack/wire/tcp';
+import { pythonFileSender } from './python-peers';
 import { TAP_TEST_PLAN as P, answerTo, logRate, probesFrom, setupTcp, sleep, startTcpdump, tempPath } from './tcp-setup';
 
 const SIZE = 8 * 1024 * 1024;
 const DATA = randomBytes(SIZE);
 const DATA_SHA = createHash('sha256').update(DATA).digest('hex');
-
-/** A python3 client: sends the file, half-closes, prints the answer. */
-function sender(addr: string, port: number, file: string): string {
-  return [
-    'import socket',
-    's = socket.socket(socket.AF_INET, socket.SOCK_STREAM)',
-    's.settimeout(30)',
-    `s.connect(('${addr}', ${port}))`,
-    `with open('${file}', 'rb') as f: s.sendall(f.read())`,
-    's.shutdown(socket.SHUT_WR)',
-    "r = b''",
-    'while True:',
-    '    d = s.recv(4096)',
-    '    if not d: break',
-    '    r += d',
-    'print(r.decode(), end="")',
-  ].join('\n');
-}
 
 test.serial('usernet stops reading: zero window, the kernel probes it, reading again reopens it; every byte arrives', async (t) => {
   t.timeout(60_000);
@@ -65,7 +48,7 @@ test.serial('usernet stops reading: zero window, the kernel probes it, reading a
   });
   const dump = await startTcpdump(t, ns, dev);
   const start = performance.now();
-  const r = await ns.exec(['python3', '-c', sender(P.usernet4, 7700, file)], { timeoutMs: 40_000 });
+  const r = await ns.exec(['python3', '-c', pythonFileSender({ family: 4, addr: P.usernet4, port: 7700, file, timeoutSecs: 30 })], { timeoutMs: 40_000 });
   const ms = performance.now() - start;
   const segs = await dump.stop();
   t.is(r.code, 0, r.stderr);
