@@ -14,6 +14,7 @@
  * TS.Recent.
  */
 
+import { readU32, writeU32 } from '../../stack/wire/bytes';
 import { finishChecksum, pseudoHeaderSumV4, pseudoHeaderSumV6, sumBytes } from '../../stack/wire/checksum';
 import { TcpOptionKind } from '../../stack/wire/tcp-options';
 import { TcpFlag } from '../../stack/wire/tcp';
@@ -42,17 +43,6 @@ export interface RebaseResult {
 /** Signed distance a − b in sequence space (RFC 9293 §3.4). */
 function seqDiff(a: number, b: number): number {
   return (a - b) | 0;
-}
-
-function readU32(b: Uint8Array, i: number): number {
-  return ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
-}
-
-function writeU32(b: Uint8Array, i: number, v: number): void {
-  b[i] = (v >>> 24) & 0xff;
-  b[i + 1] = (v >>> 16) & 0xff;
-  b[i + 2] = (v >>> 8) & 0xff;
-  b[i + 3] = v & 0xff;
 }
 
 /** Records what usernet's own segment `p` tells about the conversation. */

@@ -8,6 +8,7 @@
  */
 
 import { Drop, drop } from './drop';
+import { readU32, writeU32 } from './bytes';
 import { Ipv6Address, MacAddress, formatIpv6, formatMac } from './address';
 
 export const NdpOptionType = {
@@ -59,16 +60,6 @@ export interface NdpRawOption {
   data: Uint8Array;
 }
 
-const u32 = (b: Uint8Array, o: number): number =>
-  ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-
-function w32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = (v >>> 16) & 0xff;
-  b[o + 2] = (v >>> 8) & 0xff;
-  b[o + 3] = v & 0xff;
-}
-
 /**
  * Checks that `b[start..]` is a well-formed option list: every option has a non-zero length
  * and ends within the bytes. Used by `NdpView.check`, so that walking options never reads out of
@@ -113,15 +104,15 @@ export function parseNdpOptions(b: Uint8Array, start: number): NdpOptions | Drop
           prefixLength,
           onLink: (b[o + 3]! & 0x80) !== 0,
           autonomous: (b[o + 3]! & 0x40) !== 0,
-          validLifetime: u32(b, o + 4),
-          preferredLifetime: u32(b, o + 8),
+          validLifetime: readU32(b, o + 4),
+          preferredLifetime: readU32(b, o + 8),
           prefix: b.subarray(o + 16, o + 32),
         });
         break;
       }
       case NdpOptionType.Mtu:
         if (len !== MTU_OPTION_LEN) return drop('ndp-bad-mtu-option');
-        opts.mtu ??= u32(b, o + 4);
+        opts.mtu ??= readU32(b, o + 4);
         break;
       case NdpOptionType.RedirectedHeader:
         opts.redirectedHeader ??= b.subarray(o + REDIRECTED_HEADER_PREFIX, o + len);
@@ -182,7 +173,7 @@ export function emitNdpOptions(opts: NdpOptions, into: Uint8Array, offset: numbe
     into[o + 1] = 1;
     into[o + 2] = 0;
     into[o + 3] = 0;
-    w32(into, o + 4, opts.mtu);
+    writeU32(into, o + 4, opts.mtu);
     o += MTU_OPTION_LEN;
   }
   for (const p of opts.prefixInformation ?? []) {
@@ -191,9 +182,9 @@ export function emitNdpOptions(opts: NdpOptions, into: Uint8Array, offset: numbe
     into[o + 1] = PREFIX_OPTION_LEN / UNIT;
     into[o + 2] = p.prefixLength;
     into[o + 3] = (p.onLink ? 0x80 : 0) | (p.autonomous ? 0x40 : 0);
-    w32(into, o + 4, p.validLifetime);
-    w32(into, o + 8, p.preferredLifetime);
-    w32(into, o + 12, 0);
+    writeU32(into, o + 4, p.validLifetime);
+    writeU32(into, o + 8, p.preferredLifetime);
+    writeU32(into, o + 12, 0);
     into.set(p.prefix.subarray(0, 16), o + 16);
     o += PREFIX_OPTION_LEN;
   }

@@ -7,6 +7,7 @@
  */
 
 import { Drop, drop } from './drop';
+import { readU32, writeU32 } from './bytes';
 import { Ipv6Address, formatIpv6 } from './address';
 import { IcmpHeaderView, icmpChecksumValid, writeIcmpChecksum } from './icmp-header';
 import { NdpOptions, checkNdpOptions, describeNdpOptions, emitNdpOptions, ndpOptionsLen, parseNdpOptions } from './ndp-options';
@@ -75,12 +76,12 @@ export class NdpView extends IcmpHeaderView {
 
   /** RA: milliseconds; 0 = unspecified. */
   get reachableTime(): number {
-    return u32(this.b, F.reachableTime);
+    return readU32(this.b, F.reachableTime);
   }
 
   /** RA: milliseconds; 0 = unspecified. */
   get retransTimer(): number {
-    return u32(this.b, F.retransTimer);
+    return readU32(this.b, F.retransTimer);
   }
 
   /** NA: R, the sender is a router. */
@@ -121,16 +122,6 @@ export class NdpView extends IcmpHeaderView {
     const r = parseNdp(this.b);
     return r instanceof Drop ? `ICMP6 ${r}` : describeNdp(r);
   }
-}
-
-const u32 = (b: Uint8Array, o: number): number =>
-  ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-
-function w32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = (v >>> 16) & 0xff;
-  b[o + 2] = (v >>> 8) & 0xff;
-  b[o + 3] = v & 0xff;
 }
 
 export interface NdpRouterSolicitation {
@@ -247,8 +238,8 @@ export function emitNdp(repr: NdpRepr, into: Uint8Array, pseudoSum: number, offs
       into[o + F.raFlags] = (repr.managed ? RA_MANAGED : 0) | (repr.other ? RA_OTHER : 0);
       into[o + F.routerLifetime] = repr.routerLifetime >> 8;
       into[o + F.routerLifetime + 1] = repr.routerLifetime & 0xff;
-      w32(into, o + F.reachableTime, repr.reachableTime);
-      w32(into, o + F.retransTimer, repr.retransTimer);
+      writeU32(into, o + F.reachableTime, repr.reachableTime);
+      writeU32(into, o + F.retransTimer, repr.retransTimer);
       break;
     case 'neighbor-advertisement':
       into[o + F.naFlags] = (repr.router ? NA_ROUTER : 0) | (repr.solicited ? NA_SOLICITED : 0) | (repr.override ? NA_OVERRIDE : 0);

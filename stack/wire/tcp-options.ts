@@ -12,6 +12,7 @@
 
 import { Drop, drop } from './drop';
 import type { SackBlock, TcpOptions } from './tcp';
+import { readU32, writeU32 } from './bytes';
 
 /** Option kinds (IANA "TCP Option Kind Numbers"). Unknown kinds stay numbers. */
 export const TcpOptionKind = {
@@ -261,15 +262,4 @@ function formatSack(blocks: readonly SackBlock[]): string {
   let s = `sack ${blocks.length} `;
   for (const blk of blocks) s += `{${blk.left >>> 0}:${blk.right >>> 0}}`;
   return s;
-}
-
-function readU32(b: Uint8Array, i: number): number {
-  return ((b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!) >>> 0;
-}
-
-function writeU32(b: Uint8Array, i: number, v: number): void {
-  b[i] = (v >>> 24) & 0xff;
-  b[i + 1] = (v >>> 16) & 0xff;
-  b[i + 2] = (v >>> 8) & 0xff;
-  b[i + 3] = v & 0xff;
 }

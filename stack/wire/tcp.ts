@@ -7,6 +7,7 @@
 import { Drop, drop, isDrop } from './drop';
 import { finishChecksum, sumBytes, verifies } from './checksum';
 import { emitTcpOptions, formatTcpOptions, parseTcpOptions, tcpOptionsLen } from './tcp-options';
+import { writeU32 } from './bytes';
 
 /* CONTRACT (fixed; the TCP engine is written against these types): */
 
@@ -241,11 +242,4 @@ export function formatTcp(repr: TcpRepr): string {
     `TCP ${repr.srcPort} > ${repr.dstPort} [${tcpFlagsString(repr.flags)}] seq ${repr.seq >>> 0}${ack}` +
     ` win ${repr.window}${urg}${opts === '' ? '' : ` <${opts}>`} len ${repr.payload.length}`
   );
-}
-
-function writeU32(b: Uint8Array, i: number, v: number): void {
-  b[i] = (v >>> 24) & 0xff;
-  b[i + 1] = (v >>> 16) & 0xff;
-  b[i + 2] = (v >>> 8) & 0xff;
-  b[i + 3] = v & 0xff;
 }
