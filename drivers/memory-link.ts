@@ -3,7 +3,8 @@
  * `MemoryEndpoint` is the end of such a cable (also used by the switch's ports).
  *
  * Ownership: frames are copied when sent. The receiver gets fresh `Uint8Array`s over buffers of
- * their own, which it may keep and modify; the sender's bytes are not retained.
+ * their own, which it may keep and modify (the endpoint says so with `framesOwnedByReceiver`);
+ * the sender's bytes are not retained.
  *
  * Delivery is always asynchronous, through a `Scheduler`: `latencyMs` after `send` (0 by default),
  * in batches — every frame due by the time a delivery runs is handed to `receive` in one call,
@@ -72,6 +73,8 @@ function positive(name: string, v: number, integer: boolean): number {
 export class MemoryEndpoint implements LinkDriver {
   readonly mtu: number;
   readonly linkType: LinkType;
+  /** Every frame `arrive` takes is a copy of its own, so what `receive` gets is the receiver's. */
+  readonly framesOwnedByReceiver = true as const;
   readonly stats: MemoryLinkStats = {
     sent: 0,
     sentBytes: 0,

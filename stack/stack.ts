@@ -83,6 +83,8 @@ export interface InterfaceOptions {
 export interface LinkInfo {
   readonly mtu: number;
   readonly linkType: LinkType;
+  /** See `LinkDriver.framesOwnedByReceiver`. */
+  readonly framesOwnedByReceiver?: boolean;
 }
 
 export interface EchoOptions {
@@ -185,6 +187,7 @@ export class Stack {
     const index = this.ifaces.length;
     const iface = new NetInterface(index, options.name ?? `eth${index - 1}`, link.linkType, mtu, mac, this.ctr);
     iface.acceptAnyDestination = options.acceptAnyDestination === true;
+    iface.framesOwnedByReceiver = link.framesOwnedByReceiver === true;
     iface.dad = options.dad !== false;
     iface.slaac = options.slaac === true;
     setMldEnabled(iface, options.mld === true);

@@ -38,7 +38,8 @@ export interface TcpIcmpError {
 
 /** The part of `TcpEngine` the network layer drives. */
 export interface TcpEngineLike {
-  input(src: IpAddress, dst: IpAddress, seg: TcpRepr, now: number): void;
+  /** `payloadOwned`: the segment's memory is the engine's to keep (see `TcpEngine.input`). */
+  input(src: IpAddress, dst: IpAddress, seg: TcpRepr, now: number, payloadOwned: boolean): void;
   icmpError(err: TcpIcmpError, now: number): void;
   poll(now: number): void;
   nextDeadline(): number;
@@ -72,7 +73,7 @@ export class TcpGlue<E extends TcpEngineLike = TcpEngineLike> {
   }
 
   /** A segment (the IP payload, a view valid during this call) from `src` to `dst`. */
-  input(src: IpAddress, dst: IpAddress, payload: Uint8Array, _iface: NetInterface, now: number): DeliveryResult {
+  input(src: IpAddress, dst: IpAddress, payload: Uint8Array, iface: NetInterface, now: number): DeliveryResult {
     this.now = now;
     const c = this.host.counters;
     c.add('tcp', 'InSegs');
@@ -89,8 +90,9 @@ export class TcpGlue<E extends TcpEngineLike = TcpEngineLike> {
       c.drop('tcp', seg);
       return 'delivered';
     }
-    // The payload is a view into the driver's frame; the engine copies what it keeps.
-    this.engine.input(src, dst, seg, now);
+    // The payload is a view into the driver's frame: the engine copies what it keeps, unless
+    // the link gave the frame away (ownership moves to the engine).
+    this.engine.input(src, dst, seg, now, iface.framesOwnedByReceiver);
     return 'delivered';
   }
 

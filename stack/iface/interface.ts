@@ -55,6 +55,11 @@ export class NetInterface {
   slaac = false;
   /** Hop limit, reachable time and retrans timer learned from router advertisements. */
   curHopLimit = 0;
+  /**
+   * True when the link's frames are ours to keep once received (`LinkDriver.framesOwnedByReceiver`):
+   * upper layers may then keep views into them instead of copying.
+   */
+  framesOwnedByReceiver = false;
   /** Frames for the driver, in order; the runtime owns them once drained. */
   outbox: Uint8Array[] = [];
 

@@ -83,6 +83,8 @@ function validPort(p: number): boolean {
 export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
   readonly options: TcpEngineOptions;
   lastNow = 0;
+  /** `TcpHost.payloadOwned`: set by every `input` for the segment it processes. */
+  payloadOwned = false;
   private readonly connections = new Map<string, TcpConnection>();
   private readonly listeners = new Set<TcpListener>();
   private output: TcpSegmentOut[] = [];
@@ -124,9 +126,14 @@ export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
 
   // ---------------------------------------------------------------- network side
 
-  /** A parsed, checksum-verified segment addressed to one of our addresses. */
-  input(src: IpAddress, dst: IpAddress, seg: TcpRepr, now: number): void {
+  /**
+   * A parsed, checksum-verified segment addressed to one of our addresses. Its payload is the
+   * caller's, copied where kept — unless `payloadOwned`: then ownership of the memory under it
+   * passes to the engine, which may keep views into it.
+   */
+  input(src: IpAddress, dst: IpAddress, seg: TcpRepr, now: number, payloadOwned = false): void {
     this.lastNow = now;
+    this.payloadOwned = payloadOwned;
     this.count('segments-in');
     if (seg.srcPort === 0 || seg.dstPort === 0 || src.isMulticast() || src.isUnspecified()) {
       this.count('drop:bad-endpoint');

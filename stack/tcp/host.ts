@@ -48,6 +48,11 @@ export interface TcpHost {
   admit(cb: ControlBlock): boolean;
   /** The latest `now` the engine was given (for user calls, which carry no time). */
   readonly lastNow: number;
+  /**
+   * True while the segment being processed lies in memory the stack owns (its link declared
+   * `framesOwnedByReceiver`): its payload may then be kept as a view instead of copied.
+   */
+  readonly payloadOwned: boolean;
   /** True while the TIME-WAIT table has room for one more block. */
   timeWaitRoom(): boolean;
   /** 32 random bits (per-connection timestamp offsets). */

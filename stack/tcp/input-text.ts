@@ -53,9 +53,9 @@ export function processTextAndFin(cb: ControlBlock, seg: TcpRepr, now: number): 
           else cb.delayedAckAt = Math.min(cb.delayedAckAt, now + cb.host.options.delayedAckMs);
         }
       } else if (seqGt(seq, cb.rcvNxt)) {
-        // Out of order: hold a copy (ownership moves here; the packet is the caller's),
-        // and send a duplicate ACK at once (RFC 5681 §4.2).
-        cb.reassembly.insert(seq, payload.slice());
+        // Out of order: hold a copy (ownership moves here; the packet is the caller's unless
+        // the link gave it away), and send a duplicate ACK at once (RFC 5681 §4.2).
+        cb.reassembly.insert(seq, cb.host.payloadOwned ? payload : payload.slice());
         cb.host.count('out-of-order');
         cb.ackNow = true;
       }
@@ -91,8 +91,10 @@ function trimmedFin(cb: ControlBlock, seg: TcpRepr, finSeq: number): boolean {
 
 /** In-order bytes: to the user now, or to the bounded receive queue while reading is stopped. */
 function deliver(cb: ControlBlock, bytes: Uint8Array): void {
-  // Ownership moves here: the segment's payload is a view into the caller's packet.
-  const chunk = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length ? bytes : bytes.slice();
+  // Ownership moves here: the segment's payload is a view into the caller's packet, copied
+  // unless the link gave the packet away or the view already spans a buffer of its own.
+  const owned = cb.host.payloadOwned || (bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length);
+  const chunk = owned ? bytes : bytes.slice();
   cb.rcvNxt = seqAdd(cb.rcvNxt, chunk.length);
   cb.bytesReceived += chunk.length;
   if (cb.reading && cb.receiveQueued === 0) {
