@@ -9,20 +9,18 @@
  */
 
 import createDebug from 'debug';
-import type { LinkType } from './link';
 import { Counters, type CountersView } from './counters';
 import { SeededRandom } from './random';
 import { RouteTable, type Route } from './route';
 import { PmtuCache } from './ip/pmtu';
 import { TokenBucket } from './icmp/rate-limit';
 import { NetInterface, linkLocalFromMac } from './iface/interface';
+import { randomLinkLocal, randomMac } from './iface/identifiers';
 import { parseCidr, parseCidrList, parseGateway, parseMacOption, parseMtu, parseRouteDestination, MIN_MTU_IPV6, type Cidr } from './iface/config';
 import { IpAddress, formatMac, type MacAddress } from './wire/address';
-import { parseEthernet } from './wire/ethernet';
-import { EtherType, IpProtocol } from './wire/ip-protocol';
-import { isDrop } from './wire/drop';
+import { IpProtocol } from './wire/ip-protocol';
 import type { DeliveryResult, NetHost, SendError, TransportError } from './ip/host';
-import { arpInput, arpPoll, sendGratuitousArp } from './arp/arp';
+import { arpPoll, sendGratuitousArp } from './arp/arp';
 import { Ipv4Input } from './ipv4/input';
 import { routeIpv4, sendIpv4 } from './ipv4/output';
 import { Ipv6Input } from './ipv6/input';
@@ -34,7 +32,10 @@ import { sendIcmpv6 } from './icmp/icmpv6';
 import { UdpTable, sendUdp, type UdpBinding, type UdpCatchAll, type UdpCatchAllHandler, type UdpHandler, type UdpSend } from './udp';
 import { TcpGlue } from './tcp-glue';
 import { TcpEngine } from './tcp/engine';
-import type { TcpEngineOptions } from './tcp/options';
+import { type FrameReceivers, frameInput } from './frame-input';
+import type { EchoOptions, InterfaceOptions, LinkInfo, StackOptions } from './stack-options';
+
+export type { EchoOptions, InterfaceOptions, LinkInfo, StackOptions } from './stack-options';
 
 const log = createDebug('usernet:eth');
 
@@ -47,54 +48,6 @@ export const ECHO_REPLIES_MAX = 1024;
 /** Loopback MTU: 64 KiB, like Linux's lo (65536), trimmed to what a 16-bit length can say. */
 export const LOOPBACK_MTU = 65535;
 
-export interface StackOptions {
-  /** Seed of the stack's random source (ISNs, ephemeral ports, IDs). Default: 1. */
-  seed?: number;
-  /** TTL / hop limit of packets we originate. Default 64. */
-  ttl?: number;
-  /** Options of the TCP engine (buffer sizes, congestion control …). */
-  tcp?: Partial<TcpEngineOptions>;
-}
-
-export interface InterfaceOptions {
-  name?: string;
-  ipv4?: string | string[];
-  ipv6?: string | string[];
-  gateway4?: string;
-  gateway6?: string;
-  mtu?: number;
-  /** Our MAC on an Ethernet link; a locally administered one from the seed by default. */
-  mac?: string | Uint8Array;
-  /** Duplicate address detection for IPv6 addresses (RFC 4862). Default true. */
-  dad?: boolean;
-  /** Take SLAAC addresses from router advertisements (RFC 4862 §5.5). Default false. */
-  slaac?: boolean;
-  /** Deliver TCP and UDP for any destination address (namespace mode). Default false. */
-  acceptAnyDestination?: boolean;
-  /**
-   * Report our multicast groups with MLDv2 and answer MLD queries (RFC 3810), so that
-   * MLD-snooping switches forward NDP to us. Default false: in-memory links have no switch, and
-   * tests of other protocols expect only their own frames; TAP-backed interfaces turn it on.
-   */
-  mld?: boolean;
-}
-
-/** What an interface needs from its link: `LinkDriver` satisfies it. */
-export interface LinkInfo {
-  readonly mtu: number;
-  readonly linkType: LinkType;
-  /** See `LinkDriver.framesOwnedByReceiver`. */
-  readonly framesOwnedByReceiver?: boolean;
-}
-
-export interface EchoOptions {
-  identifier?: number;
-  sequence?: number;
-  /** Data bytes (default 56 zero bytes, like ping). */
-  data?: Uint8Array;
-  src?: string | IpAddress;
-}
-
 export class Stack {
   private readonly ctr = new Counters();
   private readonly random: SeededRandom;
@@ -106,6 +59,7 @@ export class Stack {
   private readonly host: NetHost;
   private readonly ipv4: Ipv4Input;
   private readonly ipv6: Ipv6Input;
+  private readonly link: FrameReceivers;
   private readonly tcpGlue: TcpGlue<TcpEngine>;
   private ipv4Id: number;
   private closed = false;
@@ -144,6 +98,7 @@ export class Stack {
     };
     this.ipv4 = new Ipv4Input(this.host, echo);
     this.ipv6 = new Ipv6Input(this.host, echo);
+    this.link = { host: this.host, ipv4: this.ipv4, ipv6: this.ipv6 };
     this.loopback = new NetInterface(0, 'lo', 'loopback', LOOPBACK_MTU, null, this.ctr);
     this.ifaces.push(this.loopback);
     this.loopback.ipv4.push({ address: 0x7f000001, prefixLen: 8 });
@@ -182,7 +137,7 @@ export class Stack {
     const gw6 = parseGateway(options.gateway6, 6);
     if (v6.length > 0 && mtu < MIN_MTU_IPV6) throw new RangeError(`IPv6 needs an MTU of at least ${MIN_MTU_IPV6}, interface has ${mtu}`);
     let mac: MacAddress | null = null;
-    if (link.linkType === 'ethernet') mac = parseMacOption(options.mac) ?? this.randomMac();
+    if (link.linkType === 'ethernet') mac = parseMacOption(options.mac) ?? randomMac(this.random);
     if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) throw new TypeError('interface name must be a non-empty string');
     const index = this.ifaces.length;
     const iface = new NetInterface(index, options.name ?? `eth${index - 1}`, link.linkType, mtu, mac, this.ctr);
@@ -194,7 +149,7 @@ export class Stack {
     this.ifaces.push(iface);
     for (const c of v4) this.addAddress(iface, c, now);
     if (mtu >= MIN_MTU_IPV6) {
-      const ll = mac !== null ? linkLocalFromMac(mac) : this.stableLinkLocal();
+      const ll = mac !== null ? linkLocalFromMac(mac) : randomLinkLocal(this.random);
       addIpv6Address(this.host, iface, { address: ll, prefixLen: 64 }, 'link-local', iface.dad, now);
       this.routeTable.add({ prefix: IpAddress.parse('fe80::')!, prefixLen: 64, iface: index });
       for (const c of v6) this.addAddress(iface, c, now);
@@ -254,44 +209,15 @@ export class Stack {
   /** Frames received on `iface` (views the driver owns until this returns). */
   input(iface: NetInterface, frames: readonly Uint8Array[], now: number): void {
     if (this.closed) return;
-    for (const f of frames) this.inputFrame(iface, f, now);
+    for (const f of frames) frameInput(this.link, iface, f, now);
     this.tcpGlue.flush(now);
-  }
-
-  private inputFrame(iface: NetInterface, frame: Uint8Array, now: number): void {
-    const c = this.ctr;
-    if (iface.linkType !== 'ethernet') {
-      const version = frame.length > 0 ? frame[0]! >> 4 : 0;
-      if (version === 4) this.ipv4.input(iface, frame, now);
-      else if (version === 6) this.ipv6.input(iface, frame, now);
-      else c.drop('ipv4', 'ip-bad-version');
-      return;
-    }
-    c.add('eth', 'InFrames');
-    const eth = parseEthernet(frame);
-    if (isDrop(eth)) return void c.drop('eth', eth);
-    if (eth.vlan !== undefined) return void c.drop('eth', 'eth-vlan-tagged');
-    if (!iface.acceptsMac(eth.dst)) return void c.drop('eth', 'eth-not-for-us');
-    switch (eth.etherType) {
-      case EtherType.ARP:
-        arpInput(this.host, iface, eth.payload, now);
-        return;
-      case EtherType.IPv4:
-        this.ipv4.input(iface, eth.payload, now);
-        return;
-      case EtherType.IPv6:
-        this.ipv6.input(iface, eth.payload, now, eth.src);
-        return;
-      default:
-        c.drop('eth', 'eth-unknown-ethertype');
-    }
   }
 
   /** Fires due timers, moves loopback traffic, lets TCP send. Bounded work per call. */
   poll(now: number): void {
     if (this.closed) return;
     // Packets looped back during this batch wait for the next poll (nextDeadline says "now").
-    for (const p of this.loopback.outbox.splice(0, LOOPBACK_BATCH)) this.inputFrame(this.loopback, p, now);
+    for (const p of this.loopback.outbox.splice(0, LOOPBACK_BATCH)) frameInput(this.link, this.loopback, p, now);
     for (const iface of this.ifaces) {
       if (iface.isLoopback) continue;
       if (iface.linkType === 'ethernet') arpPoll(this.host, iface, now);
@@ -410,22 +336,6 @@ export class Stack {
       default:
         return 'protocol-unreachable';
     }
-  }
-
-  private randomMac(): MacAddress {
-    const m = new Uint8Array(6);
-    for (let i = 0; i < 6; i++) m[i] = this.random.next32() & 0xff;
-    m[0] = (m[0]! & 0xfe) | 0x02; // unicast, locally administered (IEEE 802 §8.2.2)
-    return m;
-  }
-
-  /** A link-local address for links without a MAC: a random interface identifier (RFC 7217 spirit). */
-  private stableLinkLocal(): IpAddress {
-    const a = new Uint8Array(16);
-    a[0] = 0xfe;
-    a[1] = 0x80;
-    for (let i = 8; i < 16; i++) a[i] = this.random.next32() & 0xff;
-    return IpAddress.v6(a);
   }
 }
 
