@@ -1,9 +1,9 @@
 /**
  * The TCP engine: every connection and listener of one stack, the demultiplexer that routes
- * arriving segments to them (RFC 9293 §3.10.7), resets for segments that match nothing
- * (§3.10.7.1), passive and active OPEN (§3.10.1), ICMP errors (RFC 5927, RFC 1122 §4.2.3.9),
- * and the sans-IO surface the network layer drives: `input`, `poll`, `nextDeadline`,
- * `takeOutput`, `takeEvents`. Read DESIGN.md's "The core is sans-IO" before editing.
+ * arriving segments to them (RFC 9293 §3.10.7; the table is `tuples.ts`), resets for segments
+ * that match nothing (§3.10.7.1), active OPEN (§3.10.1; passive OPEN is `passive-open.ts`), ICMP
+ * errors (`icmp-error.ts`), and the sans-IO surface the network layer drives: `input`, `poll`,
+ * `nextDeadline`, `takeOutput`, `takeEvents`. Read DESIGN.md's "The core is sans-IO" before editing.
  */
 
 import debugFactory from 'debug';
@@ -17,17 +17,21 @@ import { segmentArrives } from './input';
 import { ChallengeAckLimiter } from './challenge-ack';
 import { IsnGenerator } from './isn';
 import { DeferredSyns, type DeferredSynTable, type PendingSyn, type RefuseHow, type TcpUnreachableOut } from './deferred';
-import { COOKIE_MAX_AGE, COOKIE_PERIOD_MS, connectionFromCookie, cookieSynAck, SynCookies } from './syn-cookie';
 import { findListener, listenerConflict, type ListenerTable, TcpListener } from './listener';
-import { negotiateFromSyn, prepareSyn } from './negotiate';
+import { prepareSyn } from './negotiate';
+import { PassiveOpen } from './passive-open';
 import { type TcpConnectionOptions, type TcpEngineOptions, mergeConnectionOptions, mergeEngineOptions } from './options';
-import { emitSyn, retransmitFirst, transmitReady, windowUpdateDue } from './output';
+import { emitSyn, transmitReady, windowUpdateDue } from './output';
 import { EphemeralPorts } from './ports';
 import { resetFor } from './reset';
-import { seqAdd, seqGe, seqGt, seqLt } from './seq';
+import { seqAdd, seqGt } from './seq';
 import type { TcpState } from './state';
 import { isSynchronized, peerHasClosed } from './state';
 import { deadlineOf, fireTimers } from './timers';
+import { ConnectionTable, validPort } from './tuples';
+import { type IcmpErrorReport, icmpErrorArrives } from './icmp-error';
+
+export type { IcmpErrorReport } from './icmp-error';
 
 export type { TcpEnvironment, TcpSegmentOut } from './host';
 export type { TcpEvent, TcpError, ConnectionErrorCode, ListenErrorCode, ConnectErrorCode, SendErrorCode } from './events';
@@ -62,35 +66,18 @@ export interface ConnectOptions {
   options?: Partial<TcpConnectionOptions>;
 }
 
-export interface IcmpErrorReport {
-  kind: 'port-unreachable' | 'host-unreachable' | 'net-unreachable' | 'admin-prohibited' | 'packet-too-big';
-  local: IpAddress;
-  remote: IpAddress;
-  localPort: number;
-  remotePort: number;
-  seq: number;
-  mtu?: number;
-}
-
-function tupleKey(local: IpAddress, localPort: number, remote: IpAddress, remotePort: number): string {
-  return `${local.key}|${localPort}|${remote.key}|${remotePort}`;
-}
-
-function validPort(p: number): boolean {
-  return Number.isInteger(p) && p >= 0 && p <= 65535;
-}
-
 export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
   readonly options: TcpEngineOptions;
   lastNow = 0;
   /** `TcpHost.payloadOwned`: set by every `input` for the segment it processes. */
   payloadOwned = false;
-  private readonly connections = new Map<string, TcpConnection>();
+  private readonly connections = new ConnectionTable<TcpConnection>();
   private readonly listeners = new Set<TcpListener>();
   private output: TcpSegmentOut[] = [];
   private unreachables: TcpUnreachableOut[] = [];
   /** SYNs held by deferring listeners (`deferred.ts`). */
   private readonly deferred = new DeferredSyns(this, this);
+  private readonly passive = new PassiveOpen(this, this.connections, this.deferred, (cb, now) => this.initSend(cb, now));
   private events: TcpEvent[] = [];
   private readonly woken = new Set<ControlBlock>();
   private timeWaitCount = 0;
@@ -112,8 +99,6 @@ export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
   private readonly ports: EphemeralPorts;
   /** RFC 5961 §7; made at the first challenge ACK, so engines that never send one draw no randomness. */
   private challengeAcks: ChallengeAckLimiter | undefined;
-  /** RFC 4987 §3.6; its secret is drawn at the first SYN cookie. */
-  private cookies: SynCookies | undefined;
 
   constructor(
     readonly env: TcpEnvironment,
@@ -139,7 +124,7 @@ export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
       this.count('drop:bad-endpoint');
       return;
     }
-    const cb = this.connections.get(tupleKey(dst, seg.dstPort, src, seg.srcPort));
+    const cb = this.connections.get(dst, seg.dstPort, src, seg.srcPort);
     if (cb !== undefined && !this.reopensTimeWait(cb, seg)) {
       segmentArrives(cb, seg, now);
       if (cb.state !== 'CLOSED') transmitReady(cb, now);
@@ -148,7 +133,7 @@ export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
     if (this.deferred.absorb(dst, src, seg)) return;
     const listener = findListener(this.listeners, dst, seg.dstPort, src.family);
     if (listener !== undefined) {
-      this.listenArrives(listener, src, dst, seg, now);
+      this.passive.arrives(listener, src, dst, seg, now);
       return;
     }
     // RFC 9293 §3.10.7.1: no connection — "a reset is sent in response to any incoming segment
@@ -175,54 +160,10 @@ export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
     return true;
   }
 
-  /** RFC 9293 §3.10.7.2: a segment for a listener. */
-  private listenArrives(listener: TcpListener, src: IpAddress, dst: IpAddress, seg: TcpRepr, now: number): void {
-    // First, check for a RST: "An incoming RST segment could not be valid ... ignored".
-    if ((seg.flags & TcpFlag.RST) !== 0) return;
-    // Second, check for an ACK: "Any acknowledgment is bad ... <SEQ=SEG.ACK><CTL=RST>".
-    if ((seg.flags & TcpFlag.ACK) !== 0) {
-      // …unless it returns a SYN cookie (RFC 4987 §3.6), which stands for the missing block.
-      if ((seg.flags & TcpFlag.SYN) === 0 && this.cookieAckArrives(listener, src, dst, seg, now)) return;
-      const rst = resetFor(seg);
-      if (rst !== null) this.transmit({ src: dst, dst: src, repr: rst });
-      this.count('rst-sent');
-      return;
-    }
-    // Third, check for a SYN (security/compartment checks do not apply).
-    if ((seg.flags & TcpFlag.SYN) === 0) return;
-    if (listener.defer) return this.deferred.hold(listener, src, dst, seg, now, listener.deferTimeoutMs);
-    if (listener.halfOpen >= listener.backlog) {
-      this.synFloodArrives(listener, src, dst, seg, now);
-      return;
-    }
-    this.openPassive(listener, src, dst, seg, now);
-  }
-
-  /** SYN-RECEIVED for `seg`, SYN-ACK sent (RFC 9293 §3.10.7.2, "third, check for a SYN"). */
-  private openPassive(listener: TcpListener, src: IpAddress, dst: IpAddress, seg: TcpRepr, now: number): TcpConnection {
-    const cb = new TcpConnection(this, dst, seg.dstPort, src, seg.srcPort, listener.connectionOptions, true);
-    cb.state = 'LISTEN';
-    cb.listener = listener;
-    cb.irs = seg.seq;
-    cb.rcvNxt = seqAdd(seg.seq, 1);
-    cb.rcvAdvRight = cb.rcvNxt;
-    this.initSend(cb, now);
-    negotiateFromSyn(cb, seg);
-    cb.sndWnd = seg.window; // RFC 7323 §2.2: the window of a SYN is never scaled.
-    // Deviation: data on the SYN is not queued (as Linux without TCP Fast Open); it is not
-    // acknowledged, so the peer sends it again after the handshake.
-    this.connections.set(tupleKey(cb.local, cb.localPort, cb.remote, cb.remotePort), cb);
-    listener.halfOpen++;
-    cb.setState('SYN-RECEIVED', 'SYN received');
-    cb.lastHeard = now;
-    emitSyn(cb, now);
-    return cb;
-  }
-
   acceptDeferred(p: PendingSyn): TcpConnection | TcpError<'EINVAL' | 'EADDRINUSE'> {
     if (p.listener.closed || !this.deferred.settle(p, 'accepted')) return tcpError('EINVAL');
-    if (this.connections.has(tupleKey(p.local, p.localPort, p.remote, p.remotePort))) return tcpError('EADDRINUSE');
-    const cb = this.openPassive(p.listener, p.remote, p.local, p.syn, this.lastNow);
+    if (this.connections.has(p.local, p.localPort, p.remote, p.remotePort)) return tcpError('EADDRINUSE');
+    const cb = this.passive.open(p.listener, p.remote, p.local, p.syn, this.lastNow);
     // The user holds it from now on: a failed handshake is reported (`stateChanged`), not hidden.
     cb.announced = true;
     return cb;
@@ -241,48 +182,6 @@ export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
     return true;
   }
 
-  /**
-   * RFC 4987 §3.6: the half-open queue is full — answer with a SYN cookie and keep no state. As on
-   * Linux, a SYN is still dropped when the accept queue is full too (or cookies are off).
-   */
-  private synFloodArrives(listener: TcpListener, src: IpAddress, dst: IpAddress, seg: TcpRepr, now: number): void {
-    if (!this.options.synCookies || listener.pendingAccepts >= listener.backlog) {
-      this.count('syn-dropped-half-open-full');
-      return;
-    }
-    this.cookies ??= new SynCookies(() => this.random32());
-    listener.cookieSentAt = now;
-    this.count('syn-cookies-sent');
-    this.transmit({ src: dst, dst: src, repr: cookieSynAck(this, this.cookies, dst, src, seg, listener.connectionOptions, now) });
-  }
-
-  /**
-   * An ACK at a listener that sent cookies lately: when it returns a valid cookie, the connection
-   * is rebuilt and the ACK completes its handshake (into ESTABLISHED, reported by `accept`).
-   * Returns false when the ACK is not a cookie's, so the caller resets it.
-   */
-  private cookieAckArrives(listener: TcpListener, src: IpAddress, dst: IpAddress, seg: TcpRepr, now: number): boolean {
-    if (this.cookies === undefined || now - listener.cookieSentAt >= COOKIE_MAX_AGE * COOKIE_PERIOD_MS) return false;
-    const cb = connectionFromCookie(this, this.cookies, listener, src, dst, seg, now);
-    if (cb === null) {
-      this.count('syn-cookies-failed');
-      return false;
-    }
-    if (listener.pendingAccepts >= listener.backlog) {
-      // As for a half-open block (see `admit`): ignored, the peer's retransmission tries again.
-      this.count('accept-queue-full');
-      return true;
-    }
-    this.count('syn-cookies-recv');
-    this.connections.set(tupleKey(cb.local, cb.localPort, cb.remote, cb.remotePort), cb);
-    listener.halfOpen++;
-    cb.setState('SYN-RECEIVED', 'valid SYN cookie');
-    cb.lastHeard = now;
-    segmentArrives(cb, seg, now);
-    if (cb.state !== 'CLOSED') transmitReady(cb, now);
-    return true;
-  }
-
   /** ISS and the send variables that start from it (RFC 9293 §3.4.1, RFC 6528). */
   private initSend(cb: ControlBlock, now: number): void {
     cb.iss = this.isns.isn(cb.local, cb.localPort, cb.remote, cb.remotePort, now);
@@ -295,24 +194,7 @@ export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
   /** ICMP/ICMPv6 errors about a segment we sent (the quoted header's ports and seq). */
   icmpError(err: IcmpErrorReport, now: number): void {
     this.lastNow = now;
-    const cb = this.connections.get(tupleKey(err.local, err.localPort, err.remote, err.remotePort));
-    // RFC 5927 §4.1: believe only errors quoting a sequence number we have outstanding.
-    if (cb === undefined || seqLt(err.seq, cb.sndUna) || seqGe(err.seq, cb.sndMax)) {
-      this.count('icmp-ignored');
-      return;
-    }
-    this.count(`icmp:${err.kind}`);
-    if (err.kind === 'packet-too-big') {
-      // RFC 8201 / RFC 1191: the stack has updated its path MTU; shrink and resend at once.
-      cb.cc.setMss(cb.effectiveMss);
-      if (isSynchronized(cb.state)) retransmitFirst(cb, now);
-      return;
-    }
-    const code = err.kind === 'net-unreachable' ? 'ENETUNREACH' : err.kind === 'port-unreachable' ? 'ECONNREFUSED' : 'EHOSTUNREACH';
-    // RFC 1122 §4.2.3.9: these are soft errors; a connection still opening fails at once, as on
-    // Linux, an established one only remembers the error and reports it if it times out.
-    if (cb.state === 'SYN-SENT') cb.fail(code, `ICMP ${err.kind}`);
-    else cb.softError = code === 'ECONNREFUSED' ? 'ECONNRESET' : code;
+    icmpErrorArrives(this, this.connections.get(err.local, err.localPort, err.remote, err.remotePort), err, now);
   }
 
   /** Fires due timers and sends whatever is ready (coalesced writes/ACKs). */
@@ -451,7 +333,7 @@ export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
     let localPort = o.localPort ?? 0;
     if (!validPort(localPort)) return tcpError('EINVAL');
     const taken = (p: number): boolean =>
-      this.connections.has(tupleKey(src, p, remote, o.remotePort)) || listenerConflict(this.listeners, src, p, false);
+      this.connections.has(src, p, remote, o.remotePort) || listenerConflict(this.listeners, src, p, false);
     if (localPort === 0) {
       const p = this.ports.pick(src, remote, o.remotePort, taken);
       if (p === null) return tcpError('EADDRNOTAVAIL');
@@ -464,7 +346,7 @@ export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
     this.initSend(cb, now);
     prepareSyn(cb);
     cb.rcvAdvRight = 0;
-    this.connections.set(tupleKey(src, localPort, remote, o.remotePort), cb);
+    this.connections.add(cb);
     cb.setState('SYN-SENT', 'active open');
     cb.lastHeard = now;
     emitSyn(cb, now);
@@ -536,8 +418,7 @@ export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
     if (next === 'TIME-WAIT') this.timeWaitCount++;
     if (prev === 'TIME-WAIT') this.timeWaitCount--;
     if (next === 'CLOSED') {
-      const key = tupleKey(cb.local, cb.localPort, cb.remote, cb.remotePort);
-      if (this.connections.get(key) === cb) this.connections.delete(key);
+      this.connections.remove(cb);
       this.woken.delete(cb);
       this.active.delete(cb);
       this.timeWaiting.delete(cb);
