@@ -20,21 +20,14 @@ import type { TcpUnreachableOut } from './tcp/deferred';
 import { sendTcpUnreachable } from './tcp-unreachable';
 import { routeIpv4 } from './ipv4/output';
 import { routeIpv6 } from './ipv6/output';
+import type { IcmpErrorReport } from './tcp/icmp-error';
 
 const log = createDebug('usernet:ip');
 
-/** The ICMP error kinds the engine understands (its `icmpError` contract). */
-export type TcpIcmpErrorKind = 'port-unreachable' | 'host-unreachable' | 'net-unreachable' | 'admin-prohibited' | 'packet-too-big';
-
-export interface TcpIcmpError {
-  kind: TcpIcmpErrorKind;
-  local: IpAddress;
-  remote: IpAddress;
-  localPort: number;
-  remotePort: number;
-  seq: number;
-  mtu?: number;
-}
+/** An ICMP error as the engine's `icmpError` takes it. */
+export type TcpIcmpError = IcmpErrorReport;
+/** The ICMP error kinds the engine understands. */
+export type TcpIcmpErrorKind = IcmpErrorReport['kind'];
 
 /** The part of `TcpEngine` the network layer drives. */
 export interface TcpEngineLike {
