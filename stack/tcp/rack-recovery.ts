@@ -35,7 +35,8 @@ export function rackBeforeAck(cb: ControlBlock, seg: TcpRepr, now: number): Rack
   const ts = seg.options.timestamp;
   const echoedSince = cb.tsEnabled && ts !== undefined && ts.tsEcr !== 0 ? (xmit: number) => seqGe(ts.tsEcr, cb.tsNow(xmit)) : undefined;
   const una = seqGt(seg.ack, cb.sndUna) ? seg.ack : cb.sndUna;
-  cb.rack.onAck(una, (s, e) => seqGe(cb.scoreboard.skipSacked(s), e), now, echoedSince);
+  const isSacked = cb.scoreboard.size > 0 ? (s: number, e: number) => seqGe(cb.scoreboard.skipSacked(s), e) : undefined;
+  cb.rack.onAck(una, isSacked, now, echoedSince);
   return { wasInRecovery: cb.inRecovery, dsack: dsackBlock(seg.options.sack, seg.ack) };
 }
 

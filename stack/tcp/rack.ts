@@ -92,6 +92,8 @@ export class RackState {
   dsackRound: number | undefined;
   /** The RACK reordering timer (§6.2 step 5, §8), a deadline. */
   reorderAt = Infinity;
+  /** Some record may be marked lost (false: none is), so ACKs without loss skip the scan. */
+  private mayHaveLost = false;
 
   /**
    * Records a transmission of [start, end) at `now`: replaces whatever records it covers (a
@@ -139,7 +141,7 @@ export class RackState {
    */
   onAck(
     ack: number,
-    isSacked: (start: number, end: number) => boolean,
+    isSacked: ((start: number, end: number) => boolean) | undefined,
     now: number,
     echoedSince: ((xmitTime: number) => boolean) | undefined,
   ): Delivery {
@@ -172,6 +174,8 @@ export class RackState {
         continue;
       }
       if (seqLt(r.start, ack)) r.start = ack;
+      // Without SACK ranges nothing above the cumulative ACK is delivered.
+      if (isSacked === undefined) break;
       if (!r.sacked && isSacked(r.start, r.end)) {
         r.sacked = true;
         r.lost = false;
@@ -221,6 +225,7 @@ export class RackState {
       const remaining = r.xmitTime + this.rtt + reoWnd - now;
       if (remaining <= 0) {
         r.lost = true;
+        this.mayHaveLost = true;
         marked++;
       } else {
         wait = Math.max(wait, remaining);
@@ -239,10 +244,14 @@ export class RackState {
   /** Lost records below `limit`, as [start, end) pairs, in sequence order. */
   lostBelow(limit: number): { start: number; end: number }[] {
     const out: { start: number; end: number }[] = [];
+    if (!this.mayHaveLost) return out;
+    let any = false;
     for (const r of this.records) {
-      if (!seqLt(r.start, limit)) break;
-      if (r.lost && !r.sacked) out.push({ start: r.start, end: seqMin(r.end, limit) });
+      if (!r.lost || r.sacked) continue;
+      any = true;
+      if (seqLt(r.start, limit)) out.push({ start: r.start, end: seqMin(r.end, limit) });
     }
+    this.mayHaveLost = any;
     return out;
   }
 
@@ -259,6 +268,7 @@ export class RackState {
    */
   markAllLost(): void {
     for (const r of this.records) if (!r.sacked) r.lost = true;
+    this.mayHaveLost = true;
     this.reorderAt = Infinity;
   }
 

@@ -16,7 +16,7 @@ const SACK_SYN: TcpOptions = { mss: MSS, sackPermitted: true };
 
 /** ESTABLISHED with SACK, the handshake's ACK one RTT after the SYN-ACK (SRTT = RTT). */
 function established(options: Partial<TcpEngineOptions> = {}, synOptions: TcpOptions = SACK_SYN): Harness {
-  const h = synReceived({ congestion: 'newreno', ...options }, synOptions);
+  const h = synReceived({ congestion: 'newreno', rackTlp: true, ...options }, synOptions);
   h.advance(RTT);
   h.send({ flags: ACK, ack: seqAdd(h.iss, 1) });
   h.events();
@@ -158,4 +158,86 @@ test('without SACK, or with rackTlp off, there is no probe: the RTO resends (RFC
     t.deepEqual(timed(h.advance(300), una), [[RTT + 200, 0, MSS]]);
     t.is(h.engine.counter('tail-loss-probes'), 0);
   }
+});
+
+test('a probe the peer reports as a D-SACK repaired nothing; a probe that reveals more loss hands it to RACK (RFC 8985 §7.4)', (t) => {
+  for (const tailLost of [false, true]) {
+    const h = established();
+    const una = seqAdd(h.iss, 1);
+    write(h, 10 * MSS);
+    t.is(h.flush().length, 10);
+    h.advance(RTT);
+    // Only 0–7 are acknowledged at t=80: either 8–9 were lost, or (tailLost false) just their ACK.
+    ackSack(h, una, 8, []);
+    const cwnd = h.conn.cc.cwnd;
+    t.deepEqual(timed(h.advance(3 * RTT), una), [[160, 9, MSS]]);
+    if (tailLost) {
+      // 8 was lost as well; the probe's SACK lets RACK resend it, in a recovery of its own.
+      t.deepEqual(segs(ackSack(h, una, 8, [[9, 10]]), una), [[8, MSS]]);
+      h.advance(RTT);
+      ackSack(h, una, 10, []);
+      t.true(h.conn.cc.cwnd < cwnd, 'cwnd reduced by the recovery');
+    } else {
+      // The peer had 8 and 9 already: the probe comes back as a D-SACK below the cumulative ACK.
+      const out = h.send({ flags: ACK, ack: seqAdd(una, 10 * MSS), options: { sack: [{ left: seqAdd(una, 9 * MSS), right: seqAdd(una, 10 * MSS) }] } });
+      t.deepEqual(out, []);
+      t.is(h.conn.tlp.endSeq, undefined, 'episode over');
+      t.is(h.engine.counter('tlp-recoveries'), 0);
+      t.false(h.conn.inRecovery);
+      t.true(h.conn.cc.cwnd >= cwnd, 'no reduction');
+    }
+  }
+});
+
+test('a probe that alone repaired the tail (no D-SACK, ACK beyond it) counts as a loss: one cwnd reduction (RFC 8985 §7.4.2)', (t) => {
+  const h = established();
+  const una = seqAdd(h.iss, 1);
+  write(h, 10 * MSS);
+  t.is(h.flush().length, 10);
+  h.advance(RTT);
+  ackSack(h, una, 9, []);
+  // One segment out: PTO = 2·SRTT + 200 ms is past the RTO; so keep two out with a later write.
+  write(h, MSS);
+  t.deepEqual(segs(h.flush(), una), [[10, MSS]]);
+  t.deepEqual(timed(h.advance(2 * RTT + 1), una), [[160, 10, MSS]], 'the probe: last segment');
+  const cwnd = h.conn.cc.cwnd;
+  // The probe filled the tail: ACK of everything (= TLP.end_seq) waits for a possible D-SACK...
+  ackSack(h, una, 11, []);
+  t.is(h.engine.counter('tlp-recoveries'), 0);
+  // ...and the next ACK beyond it, with none seen, concludes the original was lost.
+  write(h, MSS);
+  t.is(h.flush().length, 1);
+  h.advance(RTT);
+  ackSack(h, una, 12, []);
+  t.is(h.engine.counter('tlp-recoveries'), 1);
+  t.true(h.conn.cc.cwnd < cwnd + MSS, 'cwnd was reduced rather than grown');
+  t.false(h.conn.inRecovery);
+});
+
+test('RackState: transmissions replace what they cover; D-SACKs widen the reordering window for 16 recoveries (RFC 8985 §6.2 step 4, RFC 2883)', async (t) => {
+  const { RackState, dsackBlock, REO_WND_PERSIST } = await import('../../../stack/tcp/rack');
+  const r = new RackState();
+  r.onTransmit(0, 100, 0, false);
+  r.onTransmit(100, 200, 0, false);
+  r.onTransmit(200, 300, 0, false);
+  r.onTransmit(50, 250, 10, true);
+  t.deepEqual(r.records.map((x) => [x.start, x.end, x.xmitTime, x.retransmitted]), [[0, 50, 0, false], [50, 250, 10, true], [250, 300, 0, false]]);
+  // Cumulative ACK at 60 delivers [0,50) and trims the next record.
+  r.onAck(60, () => false, 40, undefined);
+  t.deepEqual(r.records.map((x) => [x.start, x.end]), [[60, 250], [250, 300]]);
+  t.is(r.rtt, 40);
+  t.is(r.minRtt, 40);
+  // D-SACK: below the cumulative ACK, or inside the second block; not an ordinary SACK.
+  t.deepEqual(dsackBlock([{ left: 10, right: 20 }], 60), { left: 10, right: 20 });
+  t.deepEqual(dsackBlock([{ left: 110, right: 120 }, { left: 100, right: 200 }], 60), { left: 110, right: 120 });
+  t.is(dsackBlock([{ left: 110, right: 120 }], 60), undefined);
+  t.is(r.reorderWindow(60, 300, false, false, false, false, 100), 10, 'min_RTT/4');
+  t.is(r.reorderWindow(60, 300, false, false, true, false, 100), 0, 'in recovery, no reordering seen');
+  t.is(r.reorderWindow(60, 300, true, false, false, false, 100), 20, 'a D-SACK doubles it');
+  t.is(r.reorderWindow(60, 300, true, false, false, false, 100), 20, 'once per round (until SND.UNA passes 300)');
+  t.is(r.reorderWindow(300, 400, true, false, false, false, 100), 30);
+  for (let i = 0; i < REO_WND_PERSIST - 1; i++) r.reorderWindow(400, 400, false, true, false, false, 100);
+  t.is(r.reorderWindow(400, 400, false, false, false, false, 100), 30, 'kept for 16 recoveries');
+  t.is(r.reorderWindow(400, 400, false, true, false, false, 100), 10, 'then back to min_RTT/4');
+  t.is(r.reorderWindow(400, 400, true, false, false, false, 15), 15, 'never above SRTT');
 });
