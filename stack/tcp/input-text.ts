@@ -92,9 +92,9 @@ function trimmedFin(cb: ControlBlock, seg: TcpRepr, finSeq: number): boolean {
 /** In-order bytes: to the user now, or to the bounded receive queue while reading is stopped. */
 function deliver(cb: ControlBlock, bytes: Uint8Array): void {
   // Ownership moves here: the segment's payload is a view into the caller's packet, copied
-  // unless the link gave the packet away or the view already spans a buffer of its own.
-  const owned = cb.host.payloadOwned || (bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.length);
-  const chunk = owned ? bytes : bytes.slice();
+  // unless the caller gave the packet away (`TcpEngine.input`'s `payloadOwned`), as the
+  // out-of-order path above decides too.
+  const chunk = cb.host.payloadOwned ? bytes : bytes.slice();
   cb.rcvNxt = seqAdd(cb.rcvNxt, chunk.length);
   cb.bytesReceived += chunk.length;
   if (cb.reading && cb.receiveQueued === 0) {
