@@ -63,14 +63,15 @@ DEBS += curl:curl nc:netcat-openbsd iperf3:iperf3
 demo: $(TAP_ADDON)
 
 # --- Benchmarks (src/bench): usernet next to the kernel, Node's net, slirp4netns and pasta ---
-# make bench [BENCH_SCALE=0.1] [BENCH_REPS=3] [BENCH_ROWS=1,2,6] [BENCH_CONNRATE_SECONDS=5] [PROFILE=1]
+# make bench [BENCH_SCALE=0.1] [BENCH_REPS=3] [BENCH_ROWS=1,2,6] [BENCH_CASES=r6-netns-mtu1500] [BENCH_PATHS=usernet,slirp4netns]
+#            [BENCH_CONNRATE_SECONDS=5] [PROFILE=1]
 # Compiled JavaScript only (dist/), never ts-node. Writes bench-results.json and prints the table;
 # PROFILE=1 keeps node --cpu-prof profiles of usernet's side in bench-profiles/ and summarises them.
 BENCH_DEBS := iperf3:iperf3 slirp4netns:slirp4netns pasta:passt curl:curl
 .PHONY: bench
 bench: build $(TAP_ADDON)
 	@scripts/ensure-debs.sh $(BENCH_DEBS)
-	BENCH_SCALE=$(BENCH_SCALE) BENCH_REPS=$(BENCH_REPS) BENCH_ROWS=$(BENCH_ROWS) BENCH_CONNRATE_SECONDS=$(BENCH_CONNRATE_SECONDS) PROFILE=$(PROFILE) node dist/src/bench/run.js
+	BENCH_SCALE=$(BENCH_SCALE) BENCH_REPS=$(BENCH_REPS) BENCH_ROWS=$(BENCH_ROWS) BENCH_CASES=$(BENCH_CASES) BENCH_PATHS=$(BENCH_PATHS) BENCH_CONNRATE_SECONDS=$(BENCH_CONNRATE_SECONDS) PROFILE=$(PROFILE) node dist/src/bench/run.js
 
 # --- TCP interop against the kernel (test/interop/tcp*.test.ts): curl, nc, tcpdump above, and python3 for exact socket control ---
 DEBS += python3:python3

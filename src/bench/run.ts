@@ -6,6 +6,8 @@
  *
  * Environment: BENCH_SCALE (sizes and counts × this, default 1), BENCH_REPS (default 3),
  * BENCH_ROWS (e.g. `1,2,6`; default all), BENCH_CONNRATE_SECONDS (per repetition, default 5),
+ * BENCH_CASES (case ids containing any of these comma-separated words, e.g. `r6-netns-mtu1500`),
+ * BENCH_PATHS (only these paths, e.g. `usernet,slirp4netns`; the others are shown as skipped),
  * BENCH_OUT (default bench-results.json), PROFILE=1 (usernet's side under `node --cpu-prof`,
  * profiles in BENCH_PROFILE_DIR, default bench-profiles/, summarised after the table).
  */
@@ -18,7 +20,7 @@ import { inProcessCases } from './cases';
 import { setClockTicks } from './cpu';
 import { runCase } from './execute';
 import { netnsCases } from './netns/cases';
-import type { BenchConfig, CaseResult } from './plan';
+import type { BenchConfig, CasePlan, CaseResult } from './plan';
 import { summarizeProfileDir } from './profile-summary';
 import { renderTable } from './report';
 
@@ -64,7 +66,7 @@ async function main(): Promise<void> {
   }
   if (config.profile) fs.mkdirSync(config.profileDir, { recursive: true });
   const out = path.resolve(process.env.BENCH_OUT ?? 'bench-results.json');
-  const plans = [...inProcessCases(config), ...(await netnsCases(config))];
+  const plans = selectPlans([...inProcessCases(config), ...(await netnsCases(config))]);
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
   log(`bench: ${plans.length} cases, scale ${config.scale}, ${config.reps} repetitions${config.profile ? `, profiles in ${config.profileDir}` : ''}`);
   const started = Date.now();
@@ -78,6 +80,23 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${renderTable(results)}`);
   process.stdout.write(`\nwrote ${out} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
   if (config.profile) process.stdout.write(`\n${summarizeProfileDir(config.profileDir, 12)}`);
+}
+
+function envList(name: string): string[] {
+  return (process.env[name] ?? '').split(/[ ,]+/).filter((w) => w !== '');
+}
+
+/** BENCH_CASES and BENCH_PATHS narrow a run to what is being worked on. */
+function selectPlans(all: CasePlan[]): CasePlan[] {
+  const cases = envList('BENCH_CASES');
+  const paths = envList('BENCH_PATHS');
+  const chosen = cases.length === 0 ? all : all.filter((p) => cases.some((w) => p.id.includes(w)));
+  if (chosen.length === 0) throw new Error(`BENCH_CASES: no case id contains ${cases.join(' or ')}; ids: ${all.map((p) => p.id).join(', ')}`);
+  if (paths.length === 0) return chosen;
+  return chosen.map((plan) => ({
+    ...plan,
+    paths: plan.paths.map((p) => (paths.includes(p.name) || p.skip !== undefined ? p : { ...p, skip: 'not in BENCH_PATHS' })),
+  }));
 }
 
 function writeResults(file: string, config: BenchConfig, results: CaseResult[], started: number): void {
