@@ -82,6 +82,7 @@ export class StackRuntime {
   attach(driver: LinkDriver, iface: NetInterface): void {
     if (this.closed) throw new Error('runtime is closed');
     this.drivers.set(iface, driver);
+    driver.useOffloads?.(iface.offloads);
     driver.start((frames) => {
       if (this.closed) return;
       this.core.input(iface, frames, this.clock.now());

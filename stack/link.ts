@@ -6,6 +6,36 @@
 
 export type LinkType = 'ethernet' | 'ip';
 
+/**
+ * Work a link can take off the stack, as a network card does for the kernel (Linux's
+ * NETIF_F_HW_CSUM and NETIF_F_TSO on transmit, CHECKSUM_UNNECESSARY and GRO on receive). A
+ * driver says what it can do in `LinkDriver.offloads`; the stack tells it what it will use with
+ * `useOffloads` before `start`. Nothing is used unless both sides agree, so a driver that offers
+ * nothing, or a stack told `offloads: false`, sees plain frames with complete checksums.
+ */
+export interface LinkOffloads {
+  /**
+   * Transmit checksum offload for TCP: in segments that follow an IPv4 header without options
+   * or an IPv6 header without extension headers, the checksum field holds only the folded
+   * pseudo-header sum (not complemented, as Linux leaves it for CHECKSUM_PARTIAL), and the link
+   * completes it. Every TCP segment the stack sends then has such a partial checksum.
+   */
+  txTcpChecksum?: true;
+  /**
+   * TCP segmentation offload: TCP segments may be larger than the MTU, up to this many bytes of
+   * IP packet; the link cuts them into segments that fit the MTU, each with a copy of the IP and
+   * TCP headers (PSH and FIN only on the last), as TSO does. Needs `txTcpChecksum`.
+   */
+  txTcpSegmentation?: number;
+  /**
+   * Receive offload: frames may be larger than the MTU (TCP segments the sending kernel did not
+   * cut, or coalesced), and frames marked in `receive`'s `checksumVouched` carry a TCP or UDP
+   * checksum the link vouches for — the field may hold only the pseudo-header sum and must not be
+   * verified.
+   */
+  rxChecksumAndCoalescing?: true;
+}
+
 export interface LinkDriver {
   /** Largest payload of a frame (the IP packet), not counting the 14-byte Ethernet header. */
   readonly mtu: number;
@@ -20,12 +50,21 @@ export interface LinkDriver {
    * their buffers (TAP) and wrappers that keep or share frames (`capture`, `impair`) leave it out.
    */
   readonly framesOwnedByReceiver?: true;
+  /** What the driver can take off the stack (see `LinkOffloads`); absent: nothing. */
+  readonly offloads?: LinkOffloads;
+  /**
+   * Called once before `start` with the offloads the stack will use (a subset of `offloads`,
+   * possibly empty). Until then, and for anything left out, frames are plain.
+   */
+  useOffloads?(agreed: LinkOffloads): void;
   /**
    * Starts delivery. `receive` is called with batches of frames in arrival order. The driver
    * owns the frames' memory until `receive` returns: a receiver that keeps bytes must copy them
-   * (unless `framesOwnedByReceiver` says otherwise). Called once.
+   * (unless `framesOwnedByReceiver` says otherwise). Called once. `checksumVouched`, given only
+   * when `rxChecksumAndCoalescing` was agreed, is nonzero at `i` when frame `i`'s TCP or UDP
+   * checksum must be taken as correct without looking at it.
    */
-  start(receive: (frames: Uint8Array[]) => void): void;
+  start(receive: (frames: Uint8Array[], checksumVouched?: Uint8Array) => void): void;
   /**
    * Sends frames in order. The driver may keep references to the frames until they are written,
    * so callers must not reuse their bytes after this call.

@@ -1,6 +1,6 @@
 /** What a `Stack`, its interfaces and its echo requests are configured with (`stack.ts`). */
 
-import type { LinkType } from './link';
+import type { LinkOffloads, LinkType } from './link';
 import type { IpAddress } from './wire/address';
 import type { TcpEngineOptions } from './tcp/options';
 
@@ -34,6 +34,11 @@ export interface InterfaceOptions {
    * tests of other protocols expect only their own frames; TAP-backed interfaces turn it on.
    */
   mld?: boolean;
+  /**
+   * Use the offloads the link offers (`LinkDriver.offloads`: checksums and TCP segmentation left
+   * to the link). Default true; false makes every frame plain, with complete checksums.
+   */
+  offloads?: boolean;
 }
 
 /** What an interface needs from its link: `LinkDriver` satisfies it. */
@@ -42,6 +47,8 @@ export interface LinkInfo {
   readonly linkType: LinkType;
   /** See `LinkDriver.framesOwnedByReceiver`. */
   readonly framesOwnedByReceiver?: boolean;
+  /** See `LinkDriver.offloads`. */
+  readonly offloads?: LinkOffloads;
 }
 
 export interface EchoOptions {

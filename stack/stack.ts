@@ -34,6 +34,7 @@ import { TcpGlue } from './tcp-glue';
 import { TcpEngine } from './tcp/engine';
 import { type FrameReceivers, frameInput } from './frame-input';
 import type { EchoOptions, InterfaceOptions, LinkInfo, StackOptions } from './stack-options';
+import { agreeOffloads } from './iface/offloads';
 
 export type { EchoOptions, InterfaceOptions, LinkInfo, StackOptions } from './stack-options';
 
@@ -143,6 +144,8 @@ export class Stack {
     const iface = new NetInterface(index, options.name ?? `eth${index - 1}`, link.linkType, mtu, mac, this.ctr);
     iface.acceptAnyDestination = options.acceptAnyDestination === true;
     iface.framesOwnedByReceiver = link.framesOwnedByReceiver === true;
+    if (options.offloads !== undefined && typeof options.offloads !== 'boolean') throw new TypeError('offloads must be a boolean');
+    iface.offloads = agreeOffloads(link.offloads, options.offloads !== false, mtu);
     iface.dad = options.dad !== false;
     iface.slaac = options.slaac === true;
     setMldEnabled(iface, options.mld === true);

@@ -7,7 +7,7 @@
 import { EtherType } from '../wire/ip-protocol';
 import { emitEthernet, ETHERNET_HEADER_LEN } from '../wire/ethernet';
 import { IpAddress, bytesEqual, type Ipv4Address, type MacAddress } from '../wire/address';
-import type { LinkType } from '../link';
+import type { LinkOffloads, LinkType } from '../link';
 import { NeighbourCache } from '../neighbour/cache';
 import type { Counters } from '../counters';
 import { prefixMatches } from '../route';
@@ -60,6 +60,8 @@ export class NetInterface {
    * upper layers may then keep views into them instead of copying.
    */
   framesOwnedByReceiver = false;
+  /** The offloads agreed with the link (`stack/iface/offloads.ts`); the runtime tells the driver. */
+  offloads: LinkOffloads = {};
   /** Frames for the driver, in order; the runtime owns them once drained. */
   outbox: Uint8Array[] = [];
 
