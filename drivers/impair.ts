@@ -51,8 +51,8 @@ export interface ImpairConfig extends ImpairOptions {
 }
 
 /**
- * What one direction did. Once nothing waits: frames + duplicated = passed + lost + queueDrops +
- * discardedOnClose.
+ * What one direction did. At any time: frames + duplicated = passed + lost + queueDrops +
+ * discardedOnClose + the direction's `inFlight` (zero once closed).
  */
 export interface ImpairStats {
   /** Frames that entered this direction. */
@@ -141,6 +141,11 @@ export class ImpairedDirection {
     const queueFrames = options.queueFrames ?? IMPAIR_QUEUE_FRAMES;
     if (!Number.isInteger(queueFrames) || queueFrames < 1) throw new RangeError(`impair: queueFrames must be a positive integer, got ${queueFrames}`);
     this.queueFrames = queueFrames;
+  }
+
+  /** Frames accepted but not yet handed on: waiting on the scheduler, or held back to reorder. */
+  get inFlight(): number {
+    return this.waiting + (this.held === null ? 0 : 1);
   }
 
   input(frames: Uint8Array[]): void {

@@ -63,6 +63,24 @@ test('a held frame with no successor goes alone after reorderHoldMs', (t) => {
   t.is(r.stats.send.reordered, 0);
 });
 
+test('inFlight counts a held frame and frames waiting on their delay until they are handed on', (t) => {
+  const clock = new SimulatedClock();
+  const [a, b] = MemoryLink.pair({ scheduler: clock });
+  const lossy = impair(a, { reorder: 1, reorderHoldMs: 7, delay: 2, seed: 3, scheduler: clock });
+  lossy.start(() => undefined);
+  b.start(() => undefined);
+  lossy.send([numbered(0, 60), numbered(1, 60), numbered(2, 60)]);
+  const d = lossy.sendDirection;
+  t.is(d.inFlight, 3, 'all wait on the 2 ms delay');
+  clock.advance(2);
+  t.is(d.inFlight, 1, '0 was held and released behind 1; 2 is held with no successor');
+  const st = d.stats;
+  t.is(st.frames + st.duplicated, st.passed + st.lost + st.queueDrops + st.discardedOnClose + d.inFlight);
+  clock.runUntilIdle();
+  t.is(d.inFlight, 0);
+  t.is(d.stats.passed, 3);
+});
+
 test('duplicates are identical copies and counted', (t) => {
   const r = run({ duplicate: 0.2, seed: 5 }, 1000);
   t.true(r.stats.send.duplicated > 120 && r.stats.send.duplicated < 280, `duplicated ${r.stats.send.duplicated}`);
