@@ -110,7 +110,11 @@ export function runScenario(o: ScenarioOptions): ScenarioResult {
   const links: ImpairedLink[] = [];
   for (let i = 0; i < count; i++) {
     const s = new Stack({ seed: deriveSeed(o.seed, 100 + i), scheduler: clock, ...(connection ? { tcp: { connection } } : {}) });
-    const link = impair(sw.port(i), { ...o.impair, seed: deriveSeed(o.seed, i), scheduler: clock });
+    // Corruption on the sending side only: a frame crosses two impaired ports (its sender's and
+    // its receiver's), and two bit flips can cancel in the 16-bit ones' complement sum (a bit
+    // set in one word and the same bit cleared in another) — undetectable by any Internet
+    // checksum, which is why real links add a CRC. One flip per frame is always detected.
+    const link = impair(sw.port(i), { ...o.impair, receive: { corrupt: 0 }, seed: deriveSeed(o.seed, i), scheduler: clock });
     s.addInterface(o.trace === undefined ? link : traced(link, i, o.trace, clock), { ipv4: `${addressOf(i, 4)}/24`, ipv6: `${addressOf(i, 6)}/64` });
     stacks.push(s);
     links.push(link);
