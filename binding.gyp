@@ -1,6 +1,7 @@
 # Builds the TAP addon (drivers/tap/*.cc). `npm ci` runs node-gyp on this file automatically.
 # The addon does only what JavaScript cannot: the TUNSETIFF ioctl and batched non-blocking I/O
-# on the TAP descriptor driven by a libuv poll handle (DESIGN.md, "Drivers").
+# on the TAP descriptor driven by a libuv poll handle (DESIGN.md, "Drivers"), with the
+# virtio-net header of each frame read and written there (drivers/tap/vnet.cc).
 {
   "targets": [
     {
@@ -8,7 +9,8 @@
       "sources": [
         "drivers/tap/addon.cc",
         "drivers/tap/device.cc",
-        "drivers/tap/handle.cc"
+        "drivers/tap/handle.cc",
+        "drivers/tap/vnet.cc"
       ],
       "dependencies": [
         "<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"

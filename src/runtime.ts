@@ -83,9 +83,9 @@ export class StackRuntime {
     if (this.closed) throw new Error('runtime is closed');
     this.drivers.set(iface, driver);
     driver.useOffloads?.(iface.offloads);
-    driver.start((frames) => {
+    driver.start((frames, checksumVouched) => {
       if (this.closed) return;
-      this.core.input(iface, frames, this.clock.now());
+      this.core.input(iface, frames, this.clock.now(), checksumVouched);
       this.wake();
     });
     this.wake();

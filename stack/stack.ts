@@ -88,7 +88,7 @@ export class Stack {
       nextIpv6FragmentId: () => self.random.next32(),
       sourceFor: (dst, now) => self.sourceFor(dst, now),
       sendIp: (src, dst, protocol, payload, now, df) => self.sendIp(src, dst, protocol, payload, now, df),
-      deliver: (protocol, src, dst, payload, iface, now) => self.deliver(protocol, src, dst, payload, iface, now),
+      deliver: (protocol, src, dst, payload, iface, now, checksumVouched) => self.deliver(protocol, src, dst, payload, iface, now, checksumVouched),
       transportError: (err, now) => self.tcpGlue.icmpError(err, now),
     };
     const echo: EchoSink = {
@@ -209,10 +209,15 @@ export class Stack {
     return this.ifaces.some((i) => i.hasIpv6(a));
   }
 
-  /** Frames received on `iface` (views the driver owns until this returns). */
-  input(iface: NetInterface, frames: readonly Uint8Array[], now: number): void {
+  /**
+   * Frames received on `iface` (views the driver owns until this returns). `checksumVouched`
+   * (`LinkDriver.start`): nonzero at `i` when the link vouches for frame `i`'s TCP or UDP
+   * checksum; heeded only when the interface agreed `rxChecksumAndCoalescing`.
+   */
+  input(iface: NetInterface, frames: readonly Uint8Array[], now: number, checksumVouched?: Uint8Array): void {
     if (this.closed) return;
-    for (const f of frames) frameInput(this.link, iface, f, now);
+    const vouched = iface.offloads.rxChecksumAndCoalescing === true ? checksumVouched : undefined;
+    for (let i = 0; i < frames.length; i++) frameInput(this.link, iface, frames[i]!, now, vouched !== undefined && vouched[i] !== 0);
     this.tcpGlue.flush(now);
   }
 
@@ -330,12 +335,12 @@ export class Stack {
     return sendIpv6(this.host, { src, dst, nextHeader: protocol, payload }, now);
   }
 
-  private deliver(protocol: number, src: IpAddress, dst: IpAddress, payload: Uint8Array, iface: NetInterface, now: number): DeliveryResult {
+  private deliver(protocol: number, src: IpAddress, dst: IpAddress, payload: Uint8Array, iface: NetInterface, now: number, checksumVouched = false): DeliveryResult {
     switch (protocol) {
       case IpProtocol.UDP:
-        return this.udp.input(this.host, src, dst, payload, now, iface);
+        return this.udp.input(this.host, src, dst, payload, now, iface, checksumVouched);
       case IpProtocol.TCP:
-        return this.tcpGlue.input(src, dst, payload, iface, now);
+        return this.tcpGlue.input(src, dst, payload, iface, now, checksumVouched);
       default:
         return 'protocol-unreachable';
     }

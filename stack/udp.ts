@@ -106,14 +106,17 @@ export class UdpTable {
 
   /**
    * A datagram (the IP payload, a view) from `src` to `dst` that arrived on `iface`; verifies
-   * the checksum. Port bindings see only datagrams for our own addresses.
+   * the checksum unless the link vouched for it (`checksumVouched`, receive offload: the field
+   * may hold only the pseudo-header sum). Port bindings see only datagrams for our own addresses.
    */
-  input(host: NetHost, src: IpAddress, dst: IpAddress, payload: Uint8Array, now: number, iface?: NetInterface): DeliveryResult {
+  input(host: NetHost, src: IpAddress, dst: IpAddress, payload: Uint8Array, now: number, iface?: NetInterface, checksumVouched = false): DeliveryResult {
     const c = host.counters;
     const v6 = src.family === 6;
-    const pseudo = v6
-      ? pseudoHeaderSumV6(src.bytes, dst.bytes, IpProtocol.UDP, payload.length)
-      : pseudoHeaderSumV4(src.v4, dst.v4, IpProtocol.UDP, payload.length);
+    const pseudo = checksumVouched
+      ? undefined
+      : v6
+        ? pseudoHeaderSumV6(src.bytes, dst.bytes, IpProtocol.UDP, payload.length)
+        : pseudoHeaderSumV4(src.v4, dst.v4, IpProtocol.UDP, payload.length);
     const d = parseUdp(payload, pseudo, v6);
     if (isDrop(d)) {
       c.add('udp', 'InErrors');

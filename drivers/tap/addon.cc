@@ -26,6 +26,9 @@ std::string describeOpenError(const OpenResult& r, const std::string& path, cons
       default: return "cannot open " + path + ": " + std::strerror(r.err);
     }
   }
+  if (std::strcmp(r.syscall, "ioctl(TUNSETIFF)") != 0) {
+    return "cannot set up the virtio-net header of " + dev + ": " + r.syscall + ": " + std::strerror(r.err);
+  }
   switch (r.err) {
     case EPERM: return "cannot create " + dev + ": operation not permitted (needs CAP_NET_ADMIN)";
     case EBUSY: return "cannot create " + dev + ": the device is in use by another descriptor";
@@ -48,18 +51,29 @@ int intArg(const Napi::CallbackInfo& info, size_t i) {
   return info[i].As<Napi::Number>().Int32Value();
 }
 
-// openTap(devicePath, name, nonBlocking) → { fd, name }
+// openTap(devicePath, name, nonBlocking, vnetHeader = false)
+//   → { fd, name, vnetHeaderLen, vnetLittleEndian }
 Napi::Value OpenTap(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path = stringArg(info, 0);
   std::string name = stringArg(info, 1);
   bool nonBlocking = info.Length() < 3 || info[2].ToBoolean();
-  OpenResult r = openTap(path, name, nonBlocking);
+  bool vnetHeader = info.Length() > 3 && info[3].ToBoolean();
+  OpenResult r = openTap(path, name, nonBlocking, vnetHeader);
   if (r.fd < 0) throw systemError(env, r.err, r.syscall, describeOpenError(r, path, name));
   Napi::Object out = Napi::Object::New(env);
   out.Set("fd", Napi::Number::New(env, r.fd));
   out.Set("name", Napi::String::New(env, r.name));
+  out.Set("vnetHeaderLen", Napi::Number::New(env, static_cast<double>(r.vnetHeaderLen)));
+  out.Set("vnetLittleEndian", Napi::Boolean::New(env, r.vnetLittleEndian));
   return out;
+}
+
+// setOffload(fd, flags): TUNSETOFFLOAD with TUN_F_* bits.
+Napi::Value SetOffload(const Napi::CallbackInfo& info) {
+  check(info.Env(), setOffload(intArg(info, 0), static_cast<unsigned>(intArg(info, 1))), "ioctl(TUNSETOFFLOAD)",
+        "cannot set the offloads");
+  return info.Env().Undefined();
 }
 
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
@@ -121,6 +135,7 @@ Napi::Value SetUp(const Napi::CallbackInfo& info) {
 static Napi::Object InitTapAddon(Napi::Env env, Napi::Object exports) {
   using namespace usernet_tap;
   exports.Set("openTap", Napi::Function::New(env, OpenTap));
+  exports.Set("setOffload", Napi::Function::New(env, SetOffload));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd));
   exports.Set("setPersist", Napi::Function::New(env, SetPersist));
   exports.Set("interfaceName", Napi::Function::New(env, InterfaceName));

@@ -34,7 +34,7 @@ int socketIoctl(unsigned long request, struct ifreq& ifr) {
 
 }  // namespace
 
-OpenResult openTap(const std::string& devicePath, const std::string& name, bool nonBlocking) {
+OpenResult openTap(const std::string& devicePath, const std::string& name, bool nonBlocking, bool vnetHeader) {
   OpenResult r;
   struct ifreq ifr;
   if (!fillName(ifr, name)) {
@@ -48,16 +48,40 @@ OpenResult openTap(const std::string& devicePath, const std::string& name, bool 
     r.syscall = "open";
     return r;
   }
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (vnetHeader ? IFF_VNET_HDR : 0);
   if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
     r.err = errno;
     r.syscall = "ioctl(TUNSETIFF)";
     close(fd);
     return r;
   }
+  if (vnetHeader) {
+    int size = static_cast<int>(kVnetHeaderLen);
+    const char* failed = nullptr;
+    if (ioctl(fd, TUNSETVNETHDRSZ, &size) < 0) failed = "ioctl(TUNSETVNETHDRSZ)";
+    // tuntap.rst: without TUNSETVNETLE the header is in the host's byte order ("legacy" virtio);
+    // with it, little-endian on every host. Kernels that lack it keep the host's order.
+    r.vnetLittleEndian = __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+#ifdef TUNSETVNETLE
+    int le = 1;
+    if (failed == nullptr && ioctl(fd, TUNSETVNETLE, &le) == 0) r.vnetLittleEndian = true;
+#endif
+    if (failed == nullptr && ioctl(fd, TUNSETOFFLOAD, 0u) < 0) failed = "ioctl(TUNSETOFFLOAD)";
+    if (failed != nullptr) {
+      r.err = errno;
+      r.syscall = failed;
+      close(fd);
+      return r;
+    }
+    r.vnetHeaderLen = kVnetHeaderLen;
+  }
   r.fd = fd;
   r.name.assign(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));
   return r;
+}
+
+int setOffload(int fd, unsigned flags) {
+  return ioctl(fd, TUNSETOFFLOAD, flags) < 0 ? -errno : 0;
 }
 
 int setPersist(int fd, bool persist) {

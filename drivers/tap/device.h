@@ -8,16 +8,30 @@
 
 namespace usernet_tap {
 
+// The virtio-net header (include/uapi/linux/virtio_net.h, struct virtio_net_hdr) that precedes
+// every frame in both directions once IFF_VNET_HDR is set: 10 bytes, its 16-bit fields in the
+// byte order TUNSETVNETLE chose (little-endian), or the host's on kernels without that ioctl.
+constexpr size_t kVnetHeaderLen = 10;
+
 struct OpenResult {
   int fd = -1;          // the TAP descriptor, O_CLOEXEC, O_NONBLOCK unless asked otherwise
   std::string name;     // the kernel side's interface name (chosen by the kernel if none given)
   int err = 0;          // 0, or a positive errno
-  const char* syscall = "";  // which call failed: "open" or "ioctl(TUNSETIFF)"
+  const char* syscall = "";  // which call failed: "open", "ioctl(TUNSETIFF)", "ioctl(TUNSETVNETHDRSZ)" …
+  size_t vnetHeaderLen = 0;    // kVnetHeaderLen when opened with a virtio-net header, else 0
+  bool vnetLittleEndian = true;  // the header's byte order (see kVnetHeaderLen)
 };
 
 // Opens `devicePath` (normally /dev/net/tun) and attaches it to TAP interface `name`
-// (IFF_TAP | IFF_NO_PI); an empty name lets the kernel choose tapN.
-OpenResult openTap(const std::string& devicePath, const std::string& name, bool nonBlocking);
+// (IFF_TAP | IFF_NO_PI); an empty name lets the kernel choose tapN. With `vnetHeader`, also
+// IFF_VNET_HDR: the header size is set to kVnetHeaderLen, its byte order to little-endian where
+// the kernel allows (TUNSETVNETLE), and the offloads to none (TUNSETOFFLOAD 0), so that until
+// setOffload says otherwise the kernel hands over complete frames with checksums filled in.
+OpenResult openTap(const std::string& devicePath, const std::string& name, bool nonBlocking, bool vnetHeader);
+
+// TUNSETOFFLOAD: which TUN_F_* work the kernel may leave to us in the frames it hands over
+// (partial checksums, unsegmented TCP). Needs a descriptor opened with a virtio-net header.
+int setOffload(int fd, unsigned flags);
 
 // TUNSETPERSIST on the TAP descriptor: a persistent device outlives the descriptor.
 int setPersist(int fd, bool persist);

@@ -4,8 +4,10 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include "device.h"
 #include "errors.h"
 
 namespace usernet_tap {
@@ -15,37 +17,88 @@ Napi::Function TapHandle::Define(Napi::Env env) {
                      {
                          InstanceMethod("start", &TapHandle::Start),
                          InstanceMethod("writeFrames", &TapHandle::WriteFrames),
+                         InstanceMethod("setReceiveSlots", &TapHandle::SetReceiveSlots),
+                         InstanceMethod("setTransmitOffloads", &TapHandle::SetTransmitOffloads),
                          InstanceMethod("wantWritable", &TapHandle::WantWritable),
                          InstanceMethod("ref", &TapHandle::Ref),
                          InstanceMethod("unref", &TapHandle::Unref),
                          InstanceMethod("close", &TapHandle::Close),
                          InstanceAccessor("txErrors", &TapHandle::TxErrors, nullptr),
                          InstanceAccessor("rxOversize", &TapHandle::RxOversize, nullptr),
+                         InstanceAccessor("txSegmented", &TapHandle::TxSegmented, nullptr),
                      });
 }
 
 TapHandle::TapHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TapHandle>(info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 4 || !info[0].IsNumber() || !info[1].IsTypedArray() ||
-      !info[2].IsTypedArray() || !info[3].IsNumber()) {
-    throw Napi::TypeError::New(env, "TapHandle(fd, rxBuffer, rxLengths, slotSize)");
+  if (info.Length() < 4 || !info[0].IsNumber()) {
+    throw Napi::TypeError::New(env, "TapHandle(fd, rxBuffer, rxLengths, slotSize, vnetHeaderLen?, vnetLittleEndian?, rxFlags?)");
   }
-  Napi::Uint8Array buffer = info[1].As<Napi::Uint8Array>();
-  Napi::Uint32Array lengths = info[2].As<Napi::Uint32Array>();
+  if (info.Length() > 4 && !info[4].IsUndefined()) {
+    int64_t h = info[4].IsNumber() ? info[4].As<Napi::Number>().Int64Value() : -1;
+    if (h != 0 && h != static_cast<int64_t>(kVnetHeaderLen)) throw Napi::RangeError::New(env, "vnetHeaderLen must be 0 or 10");
+    vnetHeaderLen_ = static_cast<size_t>(h);
+  }
+  if (info.Length() > 5 && !info[5].IsUndefined()) vnetLittleEndian_ = info[5].ToBoolean();
+  fd_ = info[0].As<Napi::Number>().Int32Value();
+  AdoptSlots(env, info[1], info[2], info[3], info.Length() > 6 ? info[6] : env.Undefined());
+}
+
+// Takes rxBuffer/rxLengths/slotSize/rxFlags as the receive slots, checking their shapes.
+void TapHandle::AdoptSlots(Napi::Env env, const Napi::Value& bufferValue, const Napi::Value& lengthsValue,
+                           const Napi::Value& slotValue, const Napi::Value& flagsValue) {
+  if (!bufferValue.IsTypedArray() || !lengthsValue.IsTypedArray() || !slotValue.IsNumber()) {
+    throw Napi::TypeError::New(env, "receive slots need rxBuffer, rxLengths and slotSize");
+  }
+  Napi::Uint8Array buffer = bufferValue.As<Napi::Uint8Array>();
+  Napi::Uint32Array lengths = lengthsValue.As<Napi::Uint32Array>();
   if (buffer.TypedArrayType() != napi_uint8_array || lengths.TypedArrayType() != napi_uint32_array) {
     throw Napi::TypeError::New(env, "rxBuffer must be a Uint8Array and rxLengths a Uint32Array");
   }
-  int64_t slot = info[3].As<Napi::Number>().Int64Value();
-  batch_ = lengths.ElementLength();
-  if (slot <= 0 || batch_ == 0 || buffer.ByteLength() < batch_ * static_cast<size_t>(slot)) {
+  int64_t slot = slotValue.As<Napi::Number>().Int64Value();
+  size_t batch = lengths.ElementLength();
+  if (slot <= static_cast<int64_t>(vnetHeaderLen_) || batch == 0 || buffer.ByteLength() < batch * static_cast<size_t>(slot)) {
     throw Napi::RangeError::New(env, "rxBuffer must hold rxLengths.length slots of slotSize bytes");
   }
+  bool withFlags = !flagsValue.IsUndefined() && !flagsValue.IsNull();
+  if (withFlags && (!flagsValue.IsTypedArray() || flagsValue.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array ||
+                    flagsValue.As<Napi::Uint8Array>().ElementLength() < batch)) {
+    throw Napi::TypeError::New(env, "rxFlags must be a Uint8Array with one byte per slot");
+  }
+  batch_ = batch;
   slot_ = static_cast<size_t>(slot);
-  fd_ = info[0].As<Napi::Number>().Int32Value();
   rx_ = buffer.Data();
   rxLengths_ = lengths.Data();
   rxBufferRef_ = Napi::Persistent(buffer);
   rxLengthsRef_ = Napi::Persistent(lengths);
+  if (withFlags) {
+    Napi::Uint8Array flags = flagsValue.As<Napi::Uint8Array>();
+    rxFlags_ = flags.Data();
+    rxFlagsRef_ = Napi::Persistent(flags);
+  } else {
+    rxFlags_ = nullptr;
+    rxFlagsRef_.Reset();
+  }
+}
+
+Napi::Value TapHandle::SetReceiveSlots(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (started_) throw Napi::Error::New(env, "receive slots can change only before start");
+  AdoptSlots(env, info[0], info[1], info[2], info.Length() > 3 ? info[3] : env.Undefined());
+  return env.Undefined();
+}
+
+Napi::Value TapHandle::SetTransmitOffloads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[2].IsNumber()) throw Napi::TypeError::New(env, "setTransmitOffloads(tcpChecksum, segmentation, mtu)");
+  bool checksum = info[0].ToBoolean();
+  if (checksum && vnetHeaderLen_ == 0) throw Napi::Error::New(env, "transmit offloads need a virtio-net header");
+  int64_t mtu = info[2].As<Napi::Number>().Int64Value();
+  if (mtu < 0 || mtu > 65535) throw Napi::RangeError::New(env, "mtu must be 0–65535");
+  txOffloads_.tcpChecksum = checksum;
+  txOffloads_.segmentation = checksum && info[1].ToBoolean();
+  txOffloads_.mtu = static_cast<size_t>(mtu);
+  return env.Undefined();
 }
 
 TapHandle::~TapHandle() {
@@ -148,7 +201,8 @@ void TapHandle::OnPoll(uv_poll_t* poll, int status, int events) {
 void TapHandle::DrainReadable(Napi::Env env) {
   size_t count = 0;
   while (count < batch_) {
-    ssize_t n = read(fd_, rx_ + count * slot_, slot_);
+    uint8_t* slot = rx_ + count * slot_;
+    ssize_t n = read(fd_, slot, slot_);
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -162,7 +216,10 @@ void TapHandle::DrainReadable(Napi::Env env) {
       rxOversize_++;
       continue;
     }
-    rxLengths_[count++] = static_cast<uint32_t>(n);
+    // The kernel writes the whole header before every frame; a shorter read is not a frame.
+    if (static_cast<size_t>(n) < vnetHeaderLen_) continue;
+    if (vnetHeaderLen_ > 0 && rxFlags_ != nullptr) rxFlags_[count] = rxFlagsOf(slot);
+    rxLengths_[count++] = static_cast<uint32_t>(static_cast<size_t>(n) - vnetHeaderLen_);
   }
   if (count > 0) Call(env, onFrames_, {Napi::Number::New(env, count)});
 }
@@ -201,9 +258,20 @@ Napi::Value TapHandle::WriteFrames(const Napi::CallbackInfo& info) {
     }
     Napi::Uint8Array frame = v.As<Napi::Uint8Array>();
     ssize_t n;
-    do {
-      n = write(fd_, frame.Data(), frame.ByteLength());
-    } while (n < 0 && errno == EINTR);
+    if (vnetHeaderLen_ == 0) {
+      do {
+        n = write(fd_, frame.Data(), frame.ByteLength());
+      } while (n < 0 && errno == EINTR);
+    } else {
+      // The header goes in front of the frame without copying it: two iovecs, one write.
+      uint8_t header[kVnetHeaderLen];
+      bool segmented = buildTxHeader(frame.Data(), frame.ByteLength(), txOffloads_, vnetLittleEndian_, header);
+      struct iovec iov[2] = {{header, vnetHeaderLen_}, {frame.Data(), frame.ByteLength()}};
+      do {
+        n = writev(fd_, iov, 2);
+      } while (n < 0 && errno == EINTR);
+      if (n >= 0 && segmented) txSegmented_++;
+    }
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       if (errno == EBADFD || errno == EBADF) {
@@ -255,6 +323,10 @@ Napi::Value TapHandle::TxErrors(const Napi::CallbackInfo& info) {
 
 Napi::Value TapHandle::RxOversize(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), rxOversize_);
+}
+
+Napi::Value TapHandle::TxSegmented(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), txSegmented_);
 }
 
 }  // namespace usernet_tap

@@ -8,10 +8,20 @@ import * as path from 'path';
 
 /** The batched I/O handle on a TAP descriptor (drivers/tap/handle.cc). */
 export interface NativeTapHandle {
-  /** Begins polling. `onFrames(count)`: slots 0..count-1 of the rx buffer hold frames. */
+  /**
+   * Begins polling. `onFrames(count)`: slots 0..count-1 of the rx buffer hold frames (after the
+   * virtio-net header, when there is one), with their lengths and flags (`RX_FLAG_*`).
+   */
   start(onFrames: (count: number) => void, onWritable: () => void, onError: (err: Error) => void): void;
   /** Writes frames[from..] until the kernel says EAGAIN; returns the index of the first unwritten one. */
   writeFrames(frames: readonly Uint8Array[], from: number): number;
+  /** Replaces the receive slots (larger ones for coalesced frames). Only before `start`. */
+  setReceiveSlots(rxBuffer: Uint8Array, rxLengths: Uint32Array, slotSize: number, rxFlags?: Uint8Array): void;
+  /**
+   * What the virtio-net headers of written frames ask of the kernel: finish partial TCP
+   * checksums, and cut TCP segments whose IP packet exceeds `mtu`. Needs a virtio-net header.
+   */
+  setTransmitOffloads(tcpChecksum: boolean, segmentation: boolean, mtu: number): void;
   /** Adds or removes interest in the descriptor becoming writable (calls `onWritable`). */
   wantWritable(on: boolean): void;
   ref(): void;
@@ -22,11 +32,39 @@ export interface NativeTapHandle {
   readonly txErrors: number;
   /** Received frames that did not fit a slot, dropped. */
   readonly rxOversize: number;
+  /** Frames written with a segmentation request (gso_type TCPV4/TCPV6). */
+  readonly txSegmented: number;
+}
+
+/** `rxFlags` bits (drivers/tap/vnet.h): NEEDS_CSUM or DATA_VALID in the frame's virtio-net header. */
+export const RX_FLAG_VOUCHED = 1;
+/** `rxFlags` bits: gso_type set, a TCP segment the kernel did not cut (larger than the MTU). */
+export const RX_FLAG_COALESCED = 2;
+
+/** TUNSETOFFLOAD bits (linux/if_tun.h). */
+export const TUN_F_CSUM = 0x01;
+export const TUN_F_TSO4 = 0x02;
+export const TUN_F_TSO6 = 0x04;
+export const TUN_F_TSO_ECN = 0x08;
+
+/** What `openTap` returns. */
+export interface NativeOpenedTap {
+  fd: number;
+  name: string;
+  /** 10 when opened with a virtio-net header (IFF_VNET_HDR), else 0. */
+  vnetHeaderLen: number;
+  /** The header's byte order: little-endian (TUNSETVNETLE), or the host's on old kernels. */
+  vnetLittleEndian: boolean;
 }
 
 export interface NativeTapAddon {
-  /** Opens `devicePath` and attaches it to TAP interface `name` ('' lets the kernel choose). */
-  openTap(devicePath: string, name: string, nonBlocking: boolean): { fd: number; name: string };
+  /**
+   * Opens `devicePath` and attaches it to TAP interface `name` ('' lets the kernel choose); with
+   * `vnetHeader`, every frame carries a virtio-net header and the offloads start at none.
+   */
+  openTap(devicePath: string, name: string, nonBlocking: boolean, vnetHeader?: boolean): NativeOpenedTap;
+  /** TUNSETOFFLOAD (`TUN_F_*`): what the kernel may leave undone in frames it hands over. */
+  setOffload(fd: number, flags: number): void;
   /** Closes a descriptor that was never handed to a TapHandle. */
   closeFd(fd: number): void;
   setPersist(fd: number, persist: boolean): void;
@@ -36,7 +74,15 @@ export interface NativeTapAddon {
   setMtu(name: string, mtu: number): void;
   getMtu(name: string): number;
   setUp(name: string, up: boolean): void;
-  TapHandle: new (fd: number, rxBuffer: Uint8Array, rxLengths: Uint32Array, slotSize: number) => NativeTapHandle;
+  TapHandle: new (
+    fd: number,
+    rxBuffer: Uint8Array,
+    rxLengths: Uint32Array,
+    slotSize: number,
+    vnetHeaderLen?: number,
+    vnetLittleEndian?: boolean,
+    rxFlags?: Uint8Array,
+  ) => NativeTapHandle;
 }
 
 let loaded: NativeTapAddon | undefined;

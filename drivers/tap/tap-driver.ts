@@ -5,12 +5,22 @@
  * and written through the native addon in batches.
  *
  * Opening is synchronous: creating the device is a few ioctls that never block.
+ *
+ * Offloads (`LinkOffloads`, stack/link.ts): unless opened with `offloads: false`, the device
+ * carries a virtio-net header per frame (IFF_VNET_HDR, as qemu's virtio-net does), which lets
+ * the kernel hand over TCP segments it did not cut, with checksums it vouches for, and lets us
+ * write TCP segments larger than the MTU with partial checksums for the kernel to finish and
+ * cut. The headers are read and written by the addon (drivers/tap/vnet.cc); until `useOffloads`
+ * agrees to something, frames are plain both ways.
  */
 
 import createDebug from 'debug';
-import type { LinkDriver } from '../../stack/link';
+import type { LinkDriver, LinkOffloads } from '../../stack/link';
 import type { MacAddress } from '../../stack/wire/address';
-import { loadTapAddon, type NativeTapAddon, type NativeTapHandle } from './native';
+import {
+  loadTapAddon, RX_FLAG_COALESCED, RX_FLAG_VOUCHED, TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, TUN_F_TSO_ECN,
+  type NativeTapAddon, type NativeTapHandle,
+} from './native';
 import { TxQueue } from './tx-queue';
 
 const log = createDebug('usernet:tap');
@@ -21,6 +31,11 @@ export const TAP_DEFAULT_BATCH = 64;
 export const TAP_DEFAULT_TX_QUEUE_LIMIT = 1024;
 /** Ethernet header plus one 802.1Q tag: the most a frame carries beyond the MTU. */
 const ETHERNET_OVERHEAD = 18;
+/**
+ * The largest IP packet the kernel hands over or takes unsegmented: IPv4's total length field
+ * (the tun device's gso_max_size is 64 KiB unless BIG TCP is configured on it).
+ */
+export const TAP_MAX_SEGMENTED_PACKET = 65535;
 
 export interface TapOpenOptions {
   /** Interface name (at most 15 characters); omitted or '' lets the kernel choose (`tapN`). */
@@ -41,6 +56,11 @@ export interface TapOpenOptions {
   devicePath?: string;
   /** Called when the descriptor fails (e.g. EBADFD after the device was deleted). Default: log. */
   onError?: (err: Error) => void;
+  /**
+   * Offer checksum and segmentation offloads (`LinkOffloads`) through a virtio-net header per
+   * frame (IFF_VNET_HDR). Default true; false opens a plain device that offers nothing.
+   */
+  offloads?: boolean;
 }
 
 /**
@@ -57,32 +77,53 @@ export interface TapOpenOptions {
 export class TapDriver implements LinkDriver {
   readonly linkType = 'ethernet' as const;
   readonly mtu: number;
+  /** What this device can take off the stack: all of it with a virtio-net header, else nothing. */
+  readonly offloads: LinkOffloads | undefined;
 
   private readonly addon: NativeTapAddon;
   private readonly handle: NativeTapHandle;
-  private readonly rxBuffer: Uint8Array;
-  private readonly rxLengths: Uint32Array;
-  private readonly slotSize: number;
+  private rxBuffer: Uint8Array;
+  private rxLengths: Uint32Array;
+  private slotSize: number;
+  /** Per slot, the addon's `RX_FLAG_*` (with a virtio-net header). */
+  private rxFlags: Uint8Array | undefined;
+  /** Per frame of the batch being delivered: nonzero when its checksum is vouched for. */
+  private readonly rxVouched: Uint8Array;
+  /** Bytes of virtio-net header before each frame in a slot (0 or 10). */
+  private readonly vnetHeaderLen: number;
   private readonly tx: TxQueue;
   private readonly onError: (err: Error) => void;
   private lastName: string;
-  private receive: ((frames: Uint8Array[]) => void) | undefined;
+  private receive: ((frames: Uint8Array[], checksumVouched?: Uint8Array) => void) | undefined;
+  private agreed: LinkOffloads = {};
   private closed = false;
   /** Frames sent after close (the queue counts its own drops). */
   private droppedAfterClose = 0;
-  private counts = { rxFrames: 0, rxBytes: 0, rxBatches: 0 };
+  private counts = { rxFrames: 0, rxBytes: 0, rxBatches: 0, rxVouched: 0, rxCoalesced: 0 };
 
-  private constructor(addon: NativeTapAddon, private readonly fd: number, name: string, mtu: number, o: TapOpenOptions) {
+  private constructor(
+    addon: NativeTapAddon,
+    private readonly fd: number,
+    name: string,
+    mtu: number,
+    vnet: { headerLen: number; littleEndian: boolean },
+    o: TapOpenOptions,
+  ) {
     this.addon = addon;
     this.lastName = name;
     this.mtu = mtu;
+    this.vnetHeaderLen = vnet.headerLen;
+    this.offloads = vnet.headerLen > 0
+      ? { txTcpChecksum: true, txTcpSegmentation: TAP_MAX_SEGMENTED_PACKET, rxChecksumAndCoalescing: true }
+      : undefined;
     const batch = positiveInt(o.batchSize ?? TAP_DEFAULT_BATCH, 'batchSize');
     const txQueueLimit = positiveInt(o.txQueueLimit ?? TAP_DEFAULT_TX_QUEUE_LIMIT, 'txQueueLimit');
-    // One spare byte per slot: a read that fills the slot was truncated and is dropped.
-    this.slotSize = Math.ceil((mtu + ETHERNET_OVERHEAD + 1) / 64) * 64;
+    this.slotSize = slotSizeFor(mtu, this.vnetHeaderLen);
     this.rxBuffer = new Uint8Array(batch * this.slotSize);
     this.rxLengths = new Uint32Array(batch);
-    this.handle = new addon.TapHandle(fd, this.rxBuffer, this.rxLengths, this.slotSize);
+    this.rxFlags = this.vnetHeaderLen > 0 ? new Uint8Array(batch) : undefined;
+    this.rxVouched = new Uint8Array(batch);
+    this.handle = new addon.TapHandle(fd, this.rxBuffer, this.rxLengths, this.slotSize, this.vnetHeaderLen, vnet.littleEndian, this.rxFlags);
     this.onError = o.onError ?? ((err) => log('%s: %s', this.lastName, err.message));
     this.tx = new TxQueue(this.handle, txQueueLimit, (err) => this.onError(err));
   }
@@ -95,14 +136,17 @@ export class TapDriver implements LinkDriver {
     const addon = loadTapAddon();
     const mac = options.mac === undefined ? undefined : toMac(options.mac);
     if (options.mtu !== undefined) positiveInt(options.mtu, 'mtu');
-    const { fd, name } = addon.openTap(options.devicePath ?? '/dev/net/tun', options.name ?? '', true);
+    if (options.offloads !== undefined && typeof options.offloads !== 'boolean') throw new TypeError('offloads must be a boolean');
+    const opened = addon.openTap(options.devicePath ?? '/dev/net/tun', options.name ?? '', true, options.offloads !== false);
+    const { fd, name } = opened;
     try {
       if (options.persist !== undefined) addon.setPersist(fd, options.persist);
       if (options.mtu !== undefined) addon.setMtu(name, options.mtu);
       if (mac !== undefined) addon.setMac(fd, mac);
       if (options.up === true) addon.setUp(name, true);
       const mtu = addon.getMtu(name);
-      const driver = new TapDriver(addon, fd, name, mtu, options);
+      const vnet = { headerLen: opened.vnetHeaderLen, littleEndian: opened.vnetLittleEndian };
+      const driver = new TapDriver(addon, fd, name, mtu, vnet, options);
       log('opened %s fd=%d mtu=%d mac=%s', name, fd, mtu, formatMac(driver.kernelMac));
       return driver;
     } catch (err) {
@@ -136,8 +180,19 @@ export class TapDriver implements LinkDriver {
   get rxBytes(): number { return this.counts.rxBytes; }
   /** Readable events that delivered at least one frame. */
   get rxBatches(): number { return this.counts.rxBatches; }
-  /** Frames dropped on receive because they exceeded the MTU the driver was opened with. */
+  /**
+   * Frames dropped on receive because they exceeded the MTU the driver was opened with (or,
+   * with receive offload agreed, the largest segment the kernel may leave uncut).
+   */
   get rxOversize(): number { return this.handle.rxOversize; }
+  /** Frames delivered with `checksumVouched` set (receive offload agreed). */
+  get rxVouchedFrames(): number { return this.counts.rxVouched; }
+  /** Frames delivered that the kernel left unsegmented (a TCP segment larger than the MTU). */
+  get rxCoalescedFrames(): number { return this.counts.rxCoalesced; }
+  /** Frames written for the kernel to cut into MTU-sized segments (TSO). */
+  get txSegmentedFrames(): number { return this.handle.txSegmented; }
+  /** The offloads in use, as `useOffloads` agreed them; `{}` until then. */
+  get agreedOffloads(): LinkOffloads { return { ...this.agreed }; }
   /** Frames the kernel accepted. */
   get txFrames(): number { return this.tx.written - this.handle.txErrors; }
   /** Bytes handed to the kernel, including those of frames it refused. */
@@ -149,7 +204,46 @@ export class TapDriver implements LinkDriver {
   /** Frames waiting for the descriptor to become writable. */
   get txQueued(): number { return this.tx.queued; }
 
-  start(receive: (frames: Uint8Array[]) => void): void {
+  /**
+   * The stack's choice among `offloads` (stack/link.ts), before `start`: receive offload has the
+   * kernel hand over partial checksums and unsegmented TCP (TUNSETOFFLOAD CSUM|TSO4|TSO6|TSO_ECN,
+   * with receive slots of 64 KiB); transmit offloads make the header of each TCP frame ask the
+   * kernel to finish its checksum and, above the MTU, to cut it. Throws on anything not offered.
+   */
+  useOffloads(agreed: LinkOffloads): void {
+    if (this.closed) throw new Error(`TAP device ${this.lastName} is closed`);
+    if (this.receive !== undefined) throw new Error(`TAP device ${this.lastName}: offloads are chosen before start`);
+    const offered = this.offloads ?? {};
+    const rx = agreed.rxChecksumAndCoalescing === true;
+    const csum = agreed.txTcpChecksum === true;
+    const tso = agreed.txTcpSegmentation;
+    if ((rx && offered.rxChecksumAndCoalescing !== true) || (csum && offered.txTcpChecksum !== true)) {
+      throw new Error(`TAP device ${this.lastName}: offloads not offered (opened with offloads: false)`);
+    }
+    if (tso !== undefined && (!csum || !Number.isInteger(tso) || tso > (offered.txTcpSegmentation ?? 0))) {
+      throw new RangeError(`TAP device ${this.lastName}: txTcpSegmentation ${tso} needs txTcpChecksum and at most ${offered.txTcpSegmentation ?? 0}`);
+    }
+    if (this.vnetHeaderLen > 0) {
+      this.addon.setOffload(this.fd, rx ? TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN : 0);
+      this.handle.setTransmitOffloads(csum, tso !== undefined, this.mtu);
+      const slotSize = slotSizeFor(rx ? TAP_MAX_SEGMENTED_PACKET : this.mtu, this.vnetHeaderLen);
+      if (slotSize !== this.slotSize) {
+        const batch = this.rxLengths.length;
+        this.slotSize = slotSize;
+        this.rxBuffer = new Uint8Array(batch * slotSize);
+        this.rxLengths = new Uint32Array(batch);
+        this.rxFlags = new Uint8Array(batch);
+        this.handle.setReceiveSlots(this.rxBuffer, this.rxLengths, slotSize, this.rxFlags);
+      }
+    }
+    this.agreed = {};
+    if (csum) this.agreed.txTcpChecksum = true;
+    if (tso !== undefined) this.agreed.txTcpSegmentation = tso;
+    if (rx) this.agreed.rxChecksumAndCoalescing = true;
+    log('%s: offloads %o', this.lastName, this.agreed);
+  }
+
+  start(receive: (frames: Uint8Array[], checksumVouched?: Uint8Array) => void): void {
     if (this.closed) throw new Error(`TAP device ${this.lastName} is closed`);
     if (this.receive !== undefined) throw new Error(`TAP device ${this.lastName} already started`);
     this.receive = receive;
@@ -201,15 +295,36 @@ export class TapDriver implements LinkDriver {
     let bytes = 0;
     for (let i = 0; i < count; i++) {
       const len = this.rxLengths[i]!;
-      const start = i * this.slotSize;
+      const start = i * this.slotSize + this.vnetHeaderLen;
       frames[i] = this.rxBuffer.subarray(start, start + len);
       bytes += len;
     }
     this.counts.rxFrames += count;
     this.counts.rxBytes += bytes;
     this.counts.rxBatches++;
-    this.receive?.(frames);
+    if (this.agreed.rxChecksumAndCoalescing !== true || this.rxFlags === undefined) {
+      this.receive?.(frames);
+      return;
+    }
+    const flags = this.rxFlags;
+    const vouched = this.rxVouched;
+    for (let i = 0; i < count; i++) {
+      const f = flags[i]!;
+      vouched[i] = f & RX_FLAG_VOUCHED;
+      if ((f & RX_FLAG_VOUCHED) !== 0) this.counts.rxVouched++;
+      if ((f & RX_FLAG_COALESCED) !== 0) this.counts.rxCoalesced++;
+    }
+    this.receive?.(frames, vouched);
   }
+}
+
+/**
+ * Bytes per receive slot for IP packets up to `packet` bytes: the virtio-net header, Ethernet and
+ * a VLAN tag, and one spare byte (a read that fills its slot was truncated and is dropped),
+ * rounded up to 64.
+ */
+function slotSizeFor(packet: number, vnetHeaderLen: number): number {
+  return Math.ceil((vnetHeaderLen + packet + ETHERNET_OVERHEAD + 1) / 64) * 64;
 }
 
 function positiveInt(n: number, what: string): number {

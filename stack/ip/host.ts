@@ -48,9 +48,10 @@ export interface NetHost {
   nextIpv6FragmentId(): number;
   /**
    * Hands a transport payload (checksum not yet verified) up. `payload` is a view into the
-   * packet, valid only during the call: the transport copies what it keeps.
+   * packet, valid only during the call: the transport copies what it keeps. `checksumVouched`:
+   * the link vouched for the TCP/UDP checksum (receive offload), which is then not verified.
    */
-  deliver(protocol: number, src: IpAddress, dst: IpAddress, payload: Uint8Array, iface: NetInterface, now: number): DeliveryResult;
+  deliver(protocol: number, src: IpAddress, dst: IpAddress, payload: Uint8Array, iface: NetInterface, now: number, checksumVouched?: boolean): DeliveryResult;
   /** The source address we would use toward `dst`, or why it is unreachable. */
   sourceFor(dst: IpAddress, now: number): IpAddress | SendError;
   /**

@@ -3,6 +3,10 @@
  * reassemble fragments (RFC 815, with the bounds of `ip/reassembly.ts`), and hand the payload to
  * ICMP or the transport demultiplexer, answering "protocol/port unreachable" when nobody takes it.
  *
+ * Receive offload: a packet whose TCP or UDP checksum the link vouched for (`checksumVouched`)
+ * is delivered with that mark, unless it is a fragment (the mark is for one whole packet); its
+ * IP header checksum is verified as always.
+ *
  * A host, not a router: datagrams for addresses we do not own are dropped and counted
  * (InAddrErrors), except on interfaces with `acceptAnyDestination`, where TCP and UDP are
  * delivered for any unicast destination (the namespace mode terminates connections and relays
@@ -44,8 +48,11 @@ export class Ipv4Input {
     private readonly echo: EchoSink,
   ) {}
 
-  /** One IPv4 packet from `iface` (a view into the frame, valid only during this call). */
-  input(iface: NetInterface, bytes: Uint8Array, now: number): void {
+  /**
+   * One IPv4 packet from `iface` (a view into the frame, valid only during this call).
+   * `checksumVouched`: the link vouches for its TCP/UDP checksum (receive offload).
+   */
+  input(iface: NetInterface, bytes: Uint8Array, now: number, checksumVouched = false): void {
     const c = this.host.counters;
     c.add('ipv4', 'InReceives');
     const ip = parseIpv4(bytes);
@@ -69,7 +76,9 @@ export class Ipv4Input {
     }
     let payload = ip.payload;
     let header = bytes.subarray(0, IPV4_MIN_HEADER_LEN + ip.options.length);
+    let vouched = checksumVouched;
     if (ip.moreFragments || ip.fragmentOffset !== 0) {
+      vouched = false;
       c.add('ipv4', 'ReasmReqds');
       const key = `${ip.src}>${ip.dst}/${ip.protocol}#${ip.identification}`;
       const first: FirstFragment | null = ip.fragmentOffset === 0
@@ -86,17 +95,17 @@ export class Ipv4Input {
       payload = r.payload;
       header = wholeHeader(ip, r.payload.length);
     }
-    this.deliver(iface, ip, header, payload, toGroup, now);
+    this.deliver(iface, ip, header, payload, toGroup, now, vouched);
   }
 
-  private deliver(iface: NetInterface, ip: Ipv4Repr, header: Uint8Array, payload: Uint8Array, toGroup: boolean, now: number): void {
+  private deliver(iface: NetInterface, ip: Ipv4Repr, header: Uint8Array, payload: Uint8Array, toGroup: boolean, now: number, checksumVouched: boolean): void {
     const c = this.host.counters;
     c.add('ipv4', 'InDelivers');
     if (ip.protocol === IpProtocol.ICMP) {
       icmpv4Input(this.host, this.echo, { src: ip.src, dst: ip.dst, toGroup }, payload, now);
       return;
     }
-    const result = this.host.deliver(ip.protocol, IpAddress.v4(ip.src), IpAddress.v4(ip.dst), payload, iface, now);
+    const result = this.host.deliver(ip.protocol, IpAddress.v4(ip.src), IpAddress.v4(ip.dst), payload, iface, now, checksumVouched);
     if (result === 'delivered') return;
     const off: OffendingDatagram = { header, data: payload, src: ip.src, dst: ip.dst, protocol: ip.protocol, fragmentOffset: 0, toGroup };
     if (result === 'protocol-unreachable') {

@@ -2,7 +2,9 @@
  * IPv6 input (RFC 8200): validate the fixed header and the extension-header chain, honour the
  * action bits of unrecognised Hop-by-Hop/Destination options (§4.2), reassemble fragments
  * (§4.5, overlaps discard the datagram per RFC 5722), and hand the payload to ICMPv6 or the
- * transport demultiplexer, answering with ICMPv6 errors when nobody takes it.
+ * transport demultiplexer, answering with ICMPv6 errors when nobody takes it. A packet whose
+ * TCP/UDP checksum the link vouched for (receive offload) is delivered with that mark, unless it
+ * came in fragments.
  */
 
 import createDebug from 'debug';
@@ -49,8 +51,11 @@ export class Ipv6Input {
     private readonly echo: EchoSink,
   ) {}
 
-  /** One IPv6 packet (a view into the frame, valid only during this call). */
-  input(iface: NetInterface, bytes: Uint8Array, now: number, linkSrc?: MacAddress): void {
+  /**
+   * One IPv6 packet (a view into the frame, valid only during this call). `checksumVouched`: the
+   * link vouches for its TCP/UDP checksum (receive offload).
+   */
+  input(iface: NetInterface, bytes: Uint8Array, now: number, linkSrc?: MacAddress, checksumVouched = false): void {
     const c = this.host.counters;
     c.add('ipv6', 'InReceives');
     const ip = parseIpv6(bytes);
@@ -95,7 +100,7 @@ export class Ipv6Input {
       return;
     }
     const nhPointer = ip.extensions.length === 0 ? NEXT_HEADER_FIELD : ip.extensions[ip.extensions.length - 1]!.offset;
-    this.deliver(iface, bytes.subarray(0, IPV6_HEADER_LEN + ip.payload.length), ip.upperLayerProtocol, ip.upperLayerPayload, nhPointer, ip.hopLimit, src, dst, now, linkSrc, routerAlert(bytes, ip.extensions));
+    this.deliver(iface, bytes.subarray(0, IPV6_HEADER_LEN + ip.payload.length), ip.upperLayerProtocol, ip.upperLayerPayload, nhPointer, ip.hopLimit, src, dst, now, linkSrc, routerAlert(bytes, ip.extensions), checksumVouched);
   }
 
   private fragment(iface: NetInterface, bytes: Uint8Array, ip: Ipv6Repr, src: IpAddress, dst: IpAddress, now: number, linkSrc?: MacAddress): void {
@@ -131,6 +136,7 @@ export class Ipv6Input {
   private deliver(
     iface: NetInterface, packet: Uint8Array, protocol: number, payload: Uint8Array, nhPointer: number,
     hopLimit: number, src: IpAddress, dst: IpAddress, now: number, linkSrc?: MacAddress, alert: number | null = null,
+    checksumVouched = false,
   ): void {
     const c = this.host.counters;
     c.add('ipv6', 'InDelivers');
@@ -142,7 +148,7 @@ export class Ipv6Input {
       return;
     }
     if (protocol === IpProtocol.IPv6NoNxt) return;
-    const result = this.host.deliver(protocol, src, dst, payload, iface, now);
+    const result = this.host.deliver(protocol, src, dst, payload, iface, now, checksumVouched);
     if (result === 'delivered') return;
     if (result === 'protocol-unreachable') {
       c.add('ipv6', 'InUnknownProtos');
