@@ -2,9 +2,12 @@
  * In-memory links: `MemoryLink.pair()` gives two `LinkDriver`s joined by a virtual cable, and
  * `MemoryEndpoint` is the end of such a cable (also used by the switch's ports).
  *
- * Ownership: frames are copied when sent. The receiver gets fresh `Uint8Array`s over buffers of
- * their own, which it may keep and modify (the endpoint says so with `framesOwnedByReceiver`);
- * the sender's bytes are not retained.
+ * Ownership: a frame passed to `send` is handed to the receiver as it is, not copied — the
+ * `LinkDriver.send` contract already says callers must not touch a frame's bytes after sending
+ * it, so from then on the frame is the receiver's alone, which may keep and modify it (the
+ * endpoint says so with `framesOwnedByReceiver`). A sender must therefore never pass the same
+ * frame twice; a medium that delivers one frame to several receivers (a switch flooding) gives
+ * each extra receiver a copy of its own (`copyFrame`).
  *
  * Delivery is always asynchronous, through a `Scheduler`: `latencyMs` after `send` (0 by default),
  * in batches — every frame due by the time a delivery runs is handed to `receive` in one call,
@@ -73,7 +76,10 @@ function positive(name: string, v: number, integer: boolean): number {
 export class MemoryEndpoint implements LinkDriver {
   readonly mtu: number;
   readonly linkType: LinkType;
-  /** Every frame `arrive` takes is a copy of its own, so what `receive` gets is the receiver's. */
+  /**
+   * Every frame `arrive` takes is the receiver's alone (a sent frame nobody touches again, or a
+   * copy of its own), so what `receive` gets is the receiver's.
+   */
   readonly framesOwnedByReceiver = true as const;
   readonly stats: MemoryLinkStats = {
     sent: 0,
@@ -94,7 +100,10 @@ export class MemoryEndpoint implements LinkDriver {
   private queueHead = 0;
   private delivery: ScheduledTask | null = null;
 
-  /** `medium` gets each accepted frame as the sender passed it; it must copy what it keeps. */
+  /**
+   * `medium` gets each accepted frame as the sender passed it, and with it the frame itself: it
+   * may hand it to one receiver's `arrive`, and must give any other receiver a copy.
+   */
   constructor(options: MemoryLinkOptions, private readonly medium: (frame: Uint8Array) => void) {
     this.mtu = positive('mtu', options.mtu ?? DEFAULT_MTU, true);
     this.linkType = options.linkType ?? 'ethernet';
@@ -129,7 +138,8 @@ export class MemoryEndpoint implements LinkDriver {
   }
 
   /**
-   * Called by the medium with a frame this endpoint now owns (already a copy). Queues it for
+   * Called by the medium with a frame this endpoint now owns (nothing else reads or writes it
+   * any more). Queues it for
    * delivery `latencyMs` from now; returns false when it was dropped (closed or queue full).
    */
   arrive(frame: Uint8Array): boolean {
@@ -205,13 +215,14 @@ export function copyFrame(frame: Uint8Array): Uint8Array {
 
 export const MemoryLink = {
   /**
-   * Two connected endpoints `[a, b]`: what `a` sends, `b` receives and the other way round.
-   * Both share the options (MTU, link type, scheduler, latency, queue bound).
+   * Two connected endpoints `[a, b]`: what `a` sends, `b` receives and the other way round — the
+   * very frames sent, not copies (see the ownership note above). Both share the options (MTU,
+   * link type, scheduler, latency, queue bound).
    */
   pair(options: MemoryLinkOptions = {}): [MemoryEndpoint, MemoryEndpoint] {
     let b: MemoryEndpoint;
-    const a = new MemoryEndpoint(options, (frame) => b.arrive(copyFrame(frame)));
-    b = new MemoryEndpoint(options, (frame) => a.arrive(copyFrame(frame)));
+    const a = new MemoryEndpoint(options, (frame) => b.arrive(frame));
+    b = new MemoryEndpoint(options, (frame) => a.arrive(frame));
     return [a, b];
   },
 } as const;

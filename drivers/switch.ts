@@ -2,8 +2,9 @@
  * An in-memory learning Ethernet switch (the learning and filtering of IEEE 802.1D): it learns which port
  * each source MAC address lives behind, forwards known unicast to that port only, floods
  * broadcast, multicast and unknown destinations to every other port, and never sends a frame
- * back out of the port it came in on. Each port is a `MemoryEndpoint` with the usual copying,
- * batching and scheduling (see memory-link.ts).
+ * back out of the port it came in on. Each port is a `MemoryEndpoint` with the usual ownership,
+ * batching and scheduling (see memory-link.ts): a forwarded frame is handed on as it was sent; a
+ * flooded one goes as is to one port and as a copy of its own to each other.
  */
 
 import { isMulticastMac } from '../stack/wire/address';
@@ -98,12 +99,13 @@ export class MemorySwitch {
       this.stats.filtered++;
     } else if (to !== undefined) {
       this.stats.forwarded++;
-      this.ports[to]!.arrive(copyFrame(frame));
+      this.ports[to]!.arrive(frame);
     } else {
       this.stats.flooded++;
-      this.ports.forEach((p, i) => {
-        if (i !== from && !p.isClosed) p.arrive(copyFrame(frame));
-      });
+      const out = this.ports.filter((p, i) => i !== from && !p.isClosed);
+      // Copies first: the last port takes the sender's frame itself.
+      for (let i = 0; i < out.length - 1; i++) out[i]!.arrive(copyFrame(frame));
+      out[out.length - 1]?.arrive(frame);
     }
   }
 

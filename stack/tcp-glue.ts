@@ -13,13 +13,16 @@ import { IpProtocol } from './wire/ip-protocol';
 import { isDrop } from './wire/drop';
 import type { IpAddress } from './wire/address';
 import type { RandomSource } from './random';
-import type { DeliveryResult, NetHost, TransportError } from './ip/host';
+import type { DeliveryResult, NetHost, SendError, TransportError } from './ip/host';
 import type { NetInterface } from './iface/interface';
 import type { TcpEnvironment, TcpSegmentOut } from './tcp/host';
 import type { TcpUnreachableOut } from './tcp/deferred';
 import { sendTcpUnreachable } from './tcp-unreachable';
-import { routeIpv4 } from './ipv4/output';
-import { routeIpv6 } from './ipv6/output';
+import { routeIpv4, sendIpv4 } from './ipv4/output';
+import { routeIpv6, sendIpv6 } from './ipv6/output';
+import { transportHeadroom } from './wire/payload';
+import { IPV4_MIN_HEADER_LEN } from './wire/ipv4';
+import { IPV6_HEADER_LEN } from './wire/ipv6';
 import type { IcmpErrorReport } from './tcp/icmp-error';
 
 const log = createDebug('usernet:ip');
@@ -47,6 +50,8 @@ export class TcpGlue<E extends TcpEngineLike = TcpEngineLike> {
   readonly engine: E;
   /** The latest time seen; the engine's environment calls carry no time of their own. */
   private now = 0;
+  /** Bytes free in front of the segment `emit` returned last. */
+  private headroom = 0;
 
   constructor(
     private readonly host: NetHost,
@@ -61,6 +66,7 @@ export class TcpGlue<E extends TcpEngineLike = TcpEngineLike> {
         return typeof s === 'string' ? null : s;
       },
       isLocalAddress: (a) => host.isLocalAddress(a),
+      tcpSegmentationFor: (_local, remote) => this.tcpSegmentationFor(remote),
     };
     this.engine = factory(env);
   }
@@ -128,24 +134,73 @@ export class TcpGlue<E extends TcpEngineLike = TcpEngineLike> {
     return this.engine.nextDeadline();
   }
 
-  /** Emits every segment the engine has queued. IPv4 segments carry DF (RFC 1191 PMTUD). */
+  /**
+   * Emits every segment the engine has queued. IPv4 segments carry DF (RFC 1191 PMTUD). Each is
+   * written once into a buffer with room in front for the IP and link headers (`segment` and
+   * `headroom` when the engine placed the data, else allocated here), which the layers below
+   * fill in place. With `txTcpChecksum` agreed on the outgoing interface the checksum field gets
+   * only the pseudo-header sum, for the link to complete (`LinkOffloads`).
+   */
   flush(now: number): void {
     this.now = now;
+    const host = this.host;
     for (const s of this.engine.takeOutput()) {
       const len = tcpHeaderLen(s.repr) + s.repr.payload.length;
-      const pseudo = s.src.family === 4
-        ? pseudoHeaderSumV4(s.src.v4, s.dst.v4, IpProtocol.TCP, len)
-        : pseudoHeaderSumV6(s.src.bytes, s.dst.bytes, IpProtocol.TCP, len);
-      const b = new Uint8Array(len);
-      emitTcp(s.repr, b, pseudo);
-      this.host.counters.add('tcp', 'OutSegs');
-      const r = this.host.sendIp(s.src, s.dst, IpProtocol.TCP, b, now, true);
+      let r: SendError | null;
+      if (s.dst.family === 4) {
+        const p = routeIpv4(host, s.dst.v4, now, s.src.v4);
+        if (typeof p === 'string') {
+          host.counters.add('ipv4', 'OutNoRoutes');
+          r = p;
+        } else {
+          const segment = this.emit(s, len, pseudoHeaderSumV4(s.src.v4, s.dst.v4, IpProtocol.TCP, len), p.iface);
+          const tcpSegmentation = IPV4_MIN_HEADER_LEN + len > p.mtu;
+          r = sendIpv4(host, { src: s.src.v4, dst: s.dst.v4, protocol: IpProtocol.TCP, payload: segment, dontFragment: true, headroom: this.headroom, tcpSegmentation }, now, p);
+        }
+      } else {
+        const p = routeIpv6(host, s.dst, now, s.src);
+        if (typeof p === 'string') {
+          host.counters.add('ipv6', 'OutNoRoutes');
+          r = p;
+        } else {
+          const segment = this.emit(s, len, pseudoHeaderSumV6(s.src.bytes, s.dst.bytes, IpProtocol.TCP, len), p.iface);
+          const tcpSegmentation = IPV6_HEADER_LEN + len > p.mtu;
+          r = sendIpv6(host, { src: s.src, dst: s.dst, nextHeader: IpProtocol.TCP, payload: segment, headroom: this.headroom, tcpSegmentation }, now, p);
+        }
+      }
       if (r !== null) {
-        this.host.counters.drop('tcp', `tcp-send-${r}`);
+        host.counters.drop('tcp', `tcp-send-${r}`);
         log('TCP segment to %s not sent: %s', s.dst.toString(), r);
       }
     }
-    for (const u of this.engine.takeUnreachables?.() ?? []) sendTcpUnreachable(this.host, u, this.host.defaultTtl, now);
+    for (const u of this.engine.takeUnreachables?.() ?? []) sendTcpUnreachable(host, u, host.defaultTtl, now);
+  }
+
+  /**
+   * Writes the segment (`len` bytes) into the buffer the engine placed its data in, or into a
+   * new one with room in front for the IP and link headers; sets `headroom` to that room.
+   */
+  private emit(s: TcpSegmentOut, len: number, pseudo: number, iface: NetInterface): Uint8Array {
+    let segment = s.segment;
+    if (segment !== undefined && segment.length === len && s.headroom !== undefined) {
+      this.headroom = s.headroom;
+    } else {
+      this.headroom = transportHeadroom(s.dst.family);
+      segment = new Uint8Array(this.headroom + len).subarray(this.headroom);
+    }
+    emitTcp(s.repr, segment, pseudo, iface.offloads.txTcpChecksum === true ? 'partial' : 'full');
+    this.host.counters.add('tcp', 'OutSegs');
+    return segment;
+  }
+
+  /**
+   * TSO toward `remote` (`TcpEnvironment.tcpSegmentationFor`): the interface's agreed packet
+   * size, unless a path MTU below the interface's applies (the link cuts at its own MTU).
+   */
+  private tcpSegmentationFor(remote: IpAddress): number {
+    const p = remote.family === 4 ? routeIpv4(this.host, remote.v4, this.now) : routeIpv6(this.host, remote, this.now);
+    if (typeof p === 'string' || p.mtu < p.iface.mtu) return 0;
+    return p.iface.offloads.txTcpSegmentation ?? 0;
   }
 
   private mtuFor(remote: IpAddress): number {

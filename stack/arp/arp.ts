@@ -63,9 +63,11 @@ export function arpInput(host: NetHost, iface: NetInterface, payload: Uint8Array
 
 /**
  * Sends the IPv4 packet `packet` (ownership passes) to `nextHop` on `iface`: framed at once when
- * the neighbour is known, otherwise queued while an ARP request goes out.
+ * the neighbour is known, otherwise queued while an ARP request goes out. `headroom`: bytes free
+ * in front of `packet` for the link header (`stack/wire/payload.ts`); a queued packet is framed
+ * by copying when it is released.
  */
-export function sendIpv4OnLink(host: NetHost, iface: NetInterface, nextHop: Ipv4Address, packet: Uint8Array, now: number): void {
+export function sendIpv4OnLink(host: NetHost, iface: NetInterface, nextHop: Ipv4Address, packet: Uint8Array, now: number, headroom = 0): void {
   if (iface.linkType !== 'ethernet') {
     iface.transmit(EtherType.IPv4, null, packet);
     return;
@@ -75,7 +77,7 @@ export function sendIpv4OnLink(host: NetHost, iface: NetInterface, nextHop: Ipv4
   else if ((nextHop >>> 28) === 0xe) mac = ipv4MulticastMac(nextHop);
   else mac = iface.arp.lookup(IpAddress.v4(nextHop), now);
   if (mac !== null) {
-    iface.transmit(EtherType.IPv4, mac, packet);
+    iface.transmit(EtherType.IPv4, mac, packet, headroom);
     return;
   }
   const solicit = iface.arp.enqueue(IpAddress.v4(nextHop), packet, now);

@@ -5,7 +5,8 @@
  */
 
 import { EtherType } from '../wire/ip-protocol';
-import { emitEthernet, ETHERNET_HEADER_LEN } from '../wire/ethernet';
+import { emitEthernet, writeEthernetHeader, ETHERNET_HEADER_LEN } from '../wire/ethernet';
+import { claimHeadroom } from '../wire/payload';
 import { IpAddress, bytesEqual, type Ipv4Address, type MacAddress } from '../wire/address';
 import type { LinkOffloads, LinkType } from '../link';
 import { NeighbourCache } from '../neighbour/cache';
@@ -129,11 +130,13 @@ export class NetInterface {
   }
 
   /**
-   * Queues one IP packet or ARP message for the driver, framed for this link. `packet` is read
-   * (copied into the frame) on Ethernet links and kept as is on IP links and loopback: callers
-   * hand over ownership. Returns false when the outbox is full (the frame is dropped, counted).
+   * Queues one IP packet or ARP message for the driver, framed for this link. Callers hand over
+   * ownership of `packet`: it is kept as is on IP links and loopback; on Ethernet links the header
+   * is written into the `headroom` bytes in front of it when there are at least 14 (see
+   * `stack/wire/payload.ts`; the frame is then a view of the same memory), otherwise the packet is
+   * copied into a new frame. Returns false when the outbox is full (the frame is dropped, counted).
    */
-  transmit(etherType: number, dstMac: MacAddress | null, packet: Uint8Array): boolean {
+  transmit(etherType: number, dstMac: MacAddress | null, packet: Uint8Array, headroom = 0): boolean {
     if (this.outbox.length >= OUTBOX_MAX_FRAMES) {
       this.counters.drop('eth', 'eth-outbox-full');
       return false;
@@ -143,8 +146,14 @@ export class NetInterface {
       this.outbox.push(packet);
       return true;
     }
-    const frame = new Uint8Array(ETHERNET_HEADER_LEN + packet.length);
-    emitEthernet({ dst: dstMac!, src: this.mac!, etherType, payload: packet }, frame);
+    let frame: Uint8Array;
+    if (headroom >= ETHERNET_HEADER_LEN) {
+      frame = claimHeadroom(packet, headroom, ETHERNET_HEADER_LEN);
+      writeEthernetHeader(frame, dstMac!, this.mac!, etherType);
+    } else {
+      frame = new Uint8Array(ETHERNET_HEADER_LEN + packet.length);
+      emitEthernet({ dst: dstMac!, src: this.mac!, etherType, payload: packet }, frame);
+    }
     this.outbox.push(frame);
     this.counters.add('eth', 'OutFrames');
     return true;

@@ -10,6 +10,7 @@ import { IpAddress, formatIpv4, type Ipv4Address } from '../wire/address';
 import type { NetHost, SendError } from '../ip/host';
 import type { NetInterface } from '../iface/interface';
 import { sendIpv4OnLink } from '../arp/arp';
+import { claimHeadroom, LINK_HEADROOM } from '../wire/payload';
 
 const log = createDebug('usernet:ip');
 
@@ -22,6 +23,16 @@ export interface Ipv4Datagram {
   protocol: number;
   /** Transport bytes, checksum already filled in. Ownership passes to the IP layer. */
   payload: Uint8Array;
+  /**
+   * Bytes free in front of `payload` for the IPv4 and link headers (`stack/wire/payload.ts`);
+   * 0 when absent. With at least 20 the header is written there and nothing is copied.
+   */
+  headroom?: number;
+  /**
+   * A TCP segment built for the link to cut (TSO, `LinkOffloads.txTcpSegmentation`): allowed up
+   * to the outgoing interface's agreed packet size instead of the MTU.
+   */
+  tcpSegmentation?: boolean;
   ttl?: number;
   dontFragment?: boolean;
   dscp?: number;
@@ -87,10 +98,11 @@ export function sendIpv4(host: NetHost, d: Ipv4Datagram, now: number, path?: Ipv
   };
   host.counters.add('ipv4', 'OutRequests');
   const total = IPV4_MIN_HEADER_LEN + d.payload.length;
-  if (total <= p.mtu) {
+  const limit = d.tcpSegmentation === true ? Math.max(p.mtu, p.iface.offloads.txTcpSegmentation ?? 0) : p.mtu;
+  if (total <= limit) {
     // RFC 6864 §4.1: an atomic datagram (DF set, unfragmented) may carry any ID; we still count.
     repr.identification = host.nextIpv4Id();
-    emitOne(host, p, repr, now);
+    emitOne(host, p, repr, now, d.headroom ?? 0);
     return null;
   }
   if (repr.dontFragment) {
@@ -113,17 +125,30 @@ function fragmentIpv4(host: NetHost, p: Ipv4Path, repr: Ipv4Repr, now: number): 
   let n = 0;
   for (let off = 0; off < data.length; off += chunk) {
     const end = Math.min(off + chunk, data.length);
-    emitOne(host, p, { ...repr, fragmentOffset: off, moreFragments: end < data.length, payload: data.subarray(off, end) }, now);
+    emitOne(host, p, { ...repr, fragmentOffset: off, moreFragments: end < data.length, payload: data.subarray(off, end) }, now, 0);
     n++;
   }
   host.counters.add('ipv4', 'FragOKs');
   host.counters.add('ipv4', 'FragCreates', n);
 }
 
-function emitOne(host: NetHost, p: Ipv4Path, repr: Ipv4Repr, now: number): void {
-  const b = new Uint8Array(IPV4_MIN_HEADER_LEN + repr.payload.length);
+/**
+ * Writes the header in front of the payload when `headroom` allows (then the payload stays where
+ * it is), else into a new packet with room for the link header, and hands the packet on.
+ */
+function emitOne(host: NetHost, p: Ipv4Path, repr: Ipv4Repr, now: number, headroom: number): void {
+  const hl = IPV4_MIN_HEADER_LEN; // we originate no options
+  let b: Uint8Array;
+  let left: number;
+  if (headroom >= hl) {
+    b = claimHeadroom(repr.payload, headroom, hl);
+    left = headroom - hl;
+  } else {
+    b = new Uint8Array(LINK_HEADROOM + hl + repr.payload.length).subarray(LINK_HEADROOM);
+    left = LINK_HEADROOM;
+  }
   emitIpv4(repr, b);
-  sendIpv4OnLink(host, p.iface, p.nextHop, b, now);
+  sendIpv4OnLink(host, p.iface, p.nextHop, b, now, left);
 }
 
 const EMPTY = new Uint8Array(0);

@@ -6,7 +6,8 @@
  */
 
 import createDebug from 'debug';
-import { emitIpv6, IPV6_HEADER_LEN } from '../wire/ipv6';
+import { emitIpv6, IPV6_HEADER_LEN, type Ipv6Header } from '../wire/ipv6';
+import { claimHeadroom, LINK_HEADROOM } from '../wire/payload';
 import { emitIpv6Fragment, IPV6_FRAGMENT_HEADER_LEN } from '../wire/ipv6-ext';
 import { EtherType, IpProtocol } from '../wire/ip-protocol';
 import { IpAddress, type MacAddress } from '../wire/address';
@@ -25,6 +26,16 @@ export interface Ipv6Datagram {
   nextHeader: number;
   /** Upper-layer bytes with their checksum filled in; ownership passes. */
   payload: Uint8Array;
+  /**
+   * Bytes free in front of `payload` for the IPv6 and link headers (`stack/wire/payload.ts`);
+   * 0 when absent. With at least 40 the header is written there and nothing is copied.
+   */
+  headroom?: number;
+  /**
+   * A TCP segment built for the link to cut (TSO, `LinkOffloads.txTcpSegmentation`): allowed up
+   * to the outgoing interface's agreed packet size instead of the MTU.
+   */
+  tcpSegmentation?: boolean;
   hopLimit?: number;
   /** Required for multicast and link-local destinations when several links exist. */
   iface?: NetInterface;
@@ -82,26 +93,40 @@ export function selectSource(iface: NetInterface, dst: IpAddress): IpAddress | n
   return (onLink ?? globals[0] ?? usable[0])?.address ?? null;
 }
 
-/** Sends a datagram; returns null (sent or waiting for NDP) or why it could not be sent. */
-export function sendIpv6(host: NetHost, d: Ipv6Datagram, now: number): SendError | null {
-  const p = routeIpv6(host, d.dst, now, d.src, d.iface);
+/**
+ * Sends a datagram, routed unless `path` (from `routeIpv6`) is given; returns null (sent or
+ * waiting for NDP) or why it could not be sent.
+ */
+export function sendIpv6(host: NetHost, d: Ipv6Datagram, now: number, path?: Ipv6Path): SendError | null {
+  const p = path ?? routeIpv6(host, d.dst, now, d.src, d.iface);
   if (typeof p === 'string') {
     host.counters.add('ipv6', 'OutNoRoutes');
     return p;
   }
   host.counters.add('ipv6', 'OutRequests');
-  const header = {
+  const header: Ipv6Header = {
     trafficClass: 0,
     flowLabel: 0,
     nextHeader: d.nextHeader,
     hopLimit: d.hopLimit ?? (p.iface.curHopLimit || host.defaultTtl),
     src: d.src?.bytes ?? p.src.bytes,
     dst: d.dst.bytes,
+    payload: d.payload,
   };
-  if (IPV6_HEADER_LEN + d.payload.length <= p.mtu) {
-    const b = new Uint8Array(IPV6_HEADER_LEN + d.payload.length);
-    emitIpv6({ ...header, payload: d.payload }, b);
-    sendIpv6OnLink(host, p.iface, p.nextHop, b, now);
+  const limit = d.tcpSegmentation === true ? Math.max(p.mtu, p.iface.offloads.txTcpSegmentation ?? 0) : p.mtu;
+  if (IPV6_HEADER_LEN + d.payload.length <= limit) {
+    const headroom = d.headroom ?? 0;
+    let b: Uint8Array;
+    let left: number;
+    if (headroom >= IPV6_HEADER_LEN) {
+      b = claimHeadroom(d.payload, headroom, IPV6_HEADER_LEN);
+      left = headroom - IPV6_HEADER_LEN;
+    } else {
+      b = new Uint8Array(LINK_HEADROOM + IPV6_HEADER_LEN + d.payload.length).subarray(LINK_HEADROOM);
+      left = LINK_HEADROOM;
+    }
+    emitIpv6(header, b);
+    sendIpv6OnLink(host, p.iface, p.nextHop, b, now, left);
     return null;
   }
   // RFC 8200 §4.5: fragments of (mtu − 40 − 8) rounded down to 8 bytes, one Identification.
@@ -125,8 +150,12 @@ export function sendIpv6(host: NetHost, d: Ipv6Datagram, now: number): SendError
   return null;
 }
 
-/** Frames `packet` for `nextHop` on `iface`: multicast mapping, the NDP cache, or a solicitation. */
-export function sendIpv6OnLink(host: NetHost, iface: NetInterface, nextHop: IpAddress, packet: Uint8Array, now: number): void {
+/**
+ * Frames `packet` for `nextHop` on `iface`: multicast mapping, the NDP cache, or a solicitation.
+ * `headroom`: bytes free in front of `packet` for the link header (`stack/wire/payload.ts`); a
+ * packet queued for NDP is framed by copying when it is released.
+ */
+export function sendIpv6OnLink(host: NetHost, iface: NetInterface, nextHop: IpAddress, packet: Uint8Array, now: number, headroom = 0): void {
   if (iface.linkType !== 'ethernet') {
     iface.transmit(EtherType.IPv6, null, packet);
     return;
@@ -135,7 +164,7 @@ export function sendIpv6OnLink(host: NetHost, iface: NetInterface, nextHop: IpAd
   if (nextHop.isMulticast()) mac = ipv6MulticastMac(nextHop.bytes);
   else mac = iface.ndp.lookup(nextHop, now);
   if (mac !== null) {
-    iface.transmit(EtherType.IPv6, mac, packet);
+    iface.transmit(EtherType.IPv6, mac, packet, headroom);
     return;
   }
   const solicit = iface.ndp.enqueue(nextHop, packet, now);

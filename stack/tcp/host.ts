@@ -19,12 +19,27 @@ export interface TcpEnvironment {
   sourceAddressFor(remote: IpAddress): IpAddress | null;
   /** True when `addr` is one of the stack's own addresses (listen/bind checks). */
   isLocalAddress(addr: IpAddress): boolean;
+  /**
+   * TCP segmentation offload toward `remote` (`LinkOffloads.txTcpSegmentation` agreed on the
+   * route's interface, and no path MTU below the interface's): the largest IP packet the link
+   * cuts into MTU-sized segments; 0 when segments must fit the MTU. Optional: absent means 0.
+   */
+  tcpSegmentationFor?(local: IpAddress, remote: IpAddress): number;
 }
 
 export interface TcpSegmentOut {
   src: IpAddress;
   dst: IpAddress;
   repr: TcpRepr;
+  /**
+   * Set when the engine placed the data already: `tcpHeaderLen(repr)` bytes of room for the TCP
+   * header, then `repr.payload` (a view of these same bytes). The network layer emits the
+   * header into it and sends it without copying the data again; `headroom` bytes in front of it
+   * are free for the IP and link headers (`stack/wire/payload.ts`). Absent: the network layer
+   * builds the segment, copying `repr.payload`.
+   */
+  segment?: Uint8Array;
+  headroom?: number;
 }
 
 export interface TcpHost {

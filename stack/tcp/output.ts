@@ -6,13 +6,17 @@
  */
 
 import debugFactory from 'debug';
-import { TcpFlag, type TcpOptions, type TcpRepr } from '../wire/tcp';
+import { TcpFlag, tcpHeaderLen, type TcpOptions, type TcpRepr } from '../wire/tcp';
+import { transportHeadroom } from '../wire/payload';
 import { type ControlBlock, MAX_UNSCALED_WINDOW, MAX_WINDOW_SCALE } from './control-block';
 import { seqAdd, seqDiff, seqGt, seqLt, seqMax } from './seq';
 import { canSendData, isSynchronized } from './state';
 import { rackTlpActive, scheduleProbe } from './tlp';
 
 const log = debugFactory('usernet:tcp');
+
+/** The payload of segments without data; zero bytes long, so shared safely. */
+const NO_DATA = new Uint8Array(0);
 
 /** The window-scale shift that lets `bufferSize` be advertised (RFC 7323 §2.2). */
 export function windowScaleFor(bufferSize: number): number {
@@ -58,6 +62,30 @@ export function windowUpdateDue(cb: ControlBlock): boolean {
 
 /** Builds and queues one segment; every segment after the SYN carries an ACK (RFC 9293 §3.10.7). */
 export function emitSegment(cb: ControlBlock, seq: number, flags: number, payload: Uint8Array, now: number): void {
+  cb.host.transmit({ src: cb.local, dst: cb.remote, repr: buildSegment(cb, seq, flags, payload, now) });
+}
+
+/**
+ * Builds and queues a segment carrying the `len` bytes of the send buffer at `seq`. They are
+ * copied once, straight from the user's chunks into the buffer that becomes the frame, behind
+ * room for the TCP header and the headers below it (`TcpSegmentOut.segment`).
+ */
+function emitDataSegment(cb: ControlBlock, seq: number, flags: number, len: number, now: number): void {
+  if (len === 0) {
+    emitSegment(cb, seq, flags, NO_DATA, now);
+    return;
+  }
+  const repr = buildSegment(cb, seq, flags, NO_DATA, now);
+  const hl = tcpHeaderLen(repr);
+  const headroom = transportHeadroom(cb.local.family);
+  const segment = new Uint8Array(headroom + hl + len).subarray(headroom);
+  cb.sendBuffer.copyInto(seqDiff(seq, cb.bufSeq), len, segment, hl);
+  repr.payload = segment.subarray(hl);
+  cb.host.transmit({ src: cb.local, dst: cb.remote, repr, segment, headroom });
+}
+
+/** The segment `emitSegment` sends, with its side effects on the block (ACK sent, window). */
+function buildSegment(cb: ControlBlock, seq: number, flags: number, payload: Uint8Array, now: number): TcpRepr {
   const syn = (flags & TcpFlag.SYN) !== 0;
   const options: TcpOptions = {};
   let window: number;
@@ -103,24 +131,24 @@ export function emitSegment(cb: ControlBlock, seq: number, flags: number, payloa
     cb.unackedSegments = 0;
   }
   cb.segmentsOut++;
-  cb.host.transmit({ src: cb.local, dst: cb.remote, repr });
+  return repr;
 }
 
 /** Sends our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) at ISS. */
 export function emitSyn(cb: ControlBlock, now: number): void {
   const flags = cb.state === 'SYN-RECEIVED' ? TcpFlag.SYN | TcpFlag.ACK : TcpFlag.SYN;
-  emitSegment(cb, cb.iss, flags, new Uint8Array(0), now);
+  emitSegment(cb, cb.iss, flags, NO_DATA, now);
   if (cb.rtxTimer.kind === 'none') cb.rtxTimer = { kind: 'retransmit', at: now + cb.rtt.rto };
 }
 
 /** A bare ACK <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
 export function emitAck(cb: ControlBlock, now: number): void {
-  emitSegment(cb, cb.sndNxt, TcpFlag.ACK, new Uint8Array(0), now);
+  emitSegment(cb, cb.sndNxt, TcpFlag.ACK, NO_DATA, now);
 }
 
 /** <SEQ=SND.NXT><CTL=RST> (RFC 9293 §3.10.4 ABORT). */
 export function emitReset(cb: ControlBlock, now: number): void {
-  emitSegment(cb, cb.sndNxt, TcpFlag.RST | TcpFlag.ACK, new Uint8Array(0), now);
+  emitSegment(cb, cb.sndNxt, TcpFlag.RST | TcpFlag.ACK, NO_DATA, now);
   cb.host.count('rst-sent');
 }
 
@@ -137,6 +165,7 @@ export function transmitReady(cb: ControlBlock, now: number): void {
 function sendData(cb: ControlBlock, now: number): boolean {
   let sent = false;
   const mss = cb.currentMss;
+  const largest = largestSegment(cb, mss);
   for (;;) {
     let retransmitRun = Infinity;
     if (seqLt(cb.sndNxt, cb.sndMax) && cb.scoreboard.size > 0) {
@@ -152,7 +181,10 @@ function sendData(cb: ControlBlock, now: number): boolean {
     const flight = cb.flightSize - (resending ? cb.scoreboard.sackedBelow(cb.sndNxt) : 0);
     const usable = Math.min(cb.sndWnd, cb.cc.cwnd + limitedTransmit(cb)) - flight;
     if (available <= 0) break;
-    const len = Math.min(mss, available, Math.max(0, usable), retransmitRun);
+    // New data may go in segments of several MSS for the link to cut (TSO); each is a whole
+    // multiple of the MSS, and the tail left over goes as a segment of its own, as without TSO.
+    let len = Math.min(seqLt(cb.sndNxt, cb.sndMax) ? mss : largest, available, Math.max(0, usable), retransmitRun);
+    if (len > mss) len -= len % mss;
     if (len <= 0) {
       // Zero window with nothing in flight: only the persist timer can learn when it opens.
       if (flight === 0 && cb.sndWnd === 0 && cb.rtxTimer.kind !== 'persist') {
@@ -172,19 +204,37 @@ function sendData(cb: ControlBlock, now: number): boolean {
       if (!last && len < cb.maxSndWnd / 2 && flight > 0) break;
     }
     const fin = last && cb.finQueued;
-    const payload = cb.sendBuffer.read(seqDiff(cb.sndNxt, cb.bufSeq), len);
-    sendSegmentAt(cb, cb.sndNxt, len, fin, payload, now);
+    sendSegmentAt(cb, cb.sndNxt, len, fin, now);
     sent = true;
   }
   if (cb.finQueued && seqDiff(cb.sndNxt, cb.sndEnd) === 0) {
     // Our FIN, alone, after the last byte (RFC 9293 §3.10.4 CLOSE).
-    sendSegmentAt(cb, cb.sndNxt, 0, true, new Uint8Array(0), now);
+    sendSegmentAt(cb, cb.sndNxt, 0, true, now);
     sent = true;
   }
   if (cb.rtxTimer.kind === 'persist' && cb.sndWnd > 0 && seqDiff(cb.sndEnd, cb.sndNxt) <= 0) {
     cb.rtxTimer = { kind: 'none' };
   }
   return sent;
+}
+
+/**
+ * The most data one new segment may carry: the MSS, or — when the route's link does TCP
+ * segmentation offload (`TcpEnvironment.tcpSegmentationFor`) — as many whole MSS as fit in the
+ * largest packet the link takes (Linux's TSO sizing, without its pacing-rate bound). The MSS
+ * stays the unit of congestion control, Nagle and SACK; only the segment handed to the link is
+ * bigger. Only while the MSS is the one the link's MTU gives (the peer's MSS option is no
+ * smaller), because the link cuts at its MTU: each piece then carries exactly one MSS.
+ */
+function largestSegment(cb: ControlBlock, mss: number): number {
+  const env = cb.host.env;
+  const packet = env.tcpSegmentationFor?.(cb.local, cb.remote) ?? 0;
+  if (packet <= 0) return mss;
+  const mtu = env.mtuFor(cb.local, cb.remote);
+  const mtuMss = mtu - (cb.local.family === 4 ? 40 : 60);
+  if (cb.peerMss < mtuMss || packet <= mtu) return mss;
+  // A packet of k segments' data has one set of headers: mtu − mss bytes of them.
+  return (Math.floor((packet - mtu) / mss) + 1) * mss;
 }
 
 /** RFC 3042: new segments the first duplicate ACKs may each send beyond cwnd. */
@@ -202,12 +252,12 @@ function limitedTransmit(cb: ControlBlock): number {
 }
 
 /** Sends `len` bytes (plus FIN) at `seq` = SND.NXT and advances SND.NXT and SND.MAX. */
-function sendSegmentAt(cb: ControlBlock, seq: number, len: number, fin: boolean, payload: Uint8Array, now: number): void {
+function sendSegmentAt(cb: ControlBlock, seq: number, len: number, fin: boolean, now: number): void {
   const retransmission = seqLt(seq, cb.sndMax);
   let flags = TcpFlag.ACK;
   if (len > 0 && seqAdd(seq, len) === cb.sndEnd) flags |= TcpFlag.PSH;
   if (fin) flags |= TcpFlag.FIN;
-  emitSegment(cb, seq, flags, payload, now);
+  emitDataSegment(cb, seq, flags, len, now);
   const end = seqAdd(seq, len + (fin ? 1 : 0));
   if (len < cb.currentMss) cb.sndSml = end;
   if (retransmission) {
@@ -241,7 +291,7 @@ export function sendNewSegment(cb: ControlBlock, now: number): boolean {
   const len = Math.min(cb.currentMss, available, cb.sndWnd - cb.flightSize);
   if (len <= 0) return false;
   const fin = len === available && cb.finQueued;
-  sendSegmentAt(cb, cb.sndNxt, len, fin, cb.sendBuffer.read(seqDiff(cb.sndNxt, cb.bufSeq), len), now);
+  sendSegmentAt(cb, cb.sndNxt, len, fin, now);
   return true;
 }
 
@@ -259,10 +309,9 @@ export function retransmitAt(cb: ControlBlock, seq: number, maxLen: number, now:
   const len = Math.max(0, Math.min(maxLen, cb.currentMss, seqDiff(cb.sndEnd, seq), cb.scoreboard.runLength(seq)));
   const fin = cb.finQueued && seqAdd(seq, len) === cb.sndEnd && cb.finSent;
   if (len === 0 && !fin) return 0;
-  const payload = cb.sendBuffer.read(seqDiff(seq, cb.bufSeq), len);
   let flags = TcpFlag.ACK;
   if (fin) flags |= TcpFlag.FIN;
-  emitSegment(cb, seq, flags, payload, now);
+  emitDataSegment(cb, seq, flags, len, now);
   cb.retransmits++;
   cb.host.count('retransmits');
   if (cb.rttSeq !== undefined && seqGt(cb.rttSeq, seq)) cb.rttSeq = undefined;

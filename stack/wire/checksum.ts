@@ -11,6 +11,10 @@
 const WORDS_PER_FOLD = 1 << 20;
 /** Below this many bytes the 16-bit loop is as fast as setting up a DataView. */
 const WIDE_SUM_MIN_BYTES = 16;
+/** From this many bytes on, reading native 32-bit words pays for the typed-array view it needs. */
+const NATIVE_SUM_MIN_BYTES = 256;
+/** True on little-endian hosts (all that Node runs on in practice); words read natively are then byte-swapped. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * Adds the bytes `b[start..end)` as big-endian 16-bit words to `sum`. An odd final byte is padded
@@ -20,9 +24,12 @@ const WIDE_SUM_MIN_BYTES = 16;
  * The result is a running sum for `fold`, `finishChecksum` and `verifies`, equal to the plain
  * 16-bit sum modulo 0xffff (not necessarily equal to it before folding): longer ranges are added
  * 32 bits at a time, since a word `hi·2^16 + lo` is congruent to `hi + lo` modulo 2^16 − 1 — the
- * "deferred carries" of RFC 1071 §2(C). About twice as fast on full-size segments.
+ * "deferred carries" of RFC 1071 §2(C). Long ranges at an even address are read as native 32-bit
+ * words and the folded result swapped back ("byte order independence", RFC 1071 §2(B)): about
+ * a third faster again than big-endian reads on full-size segments.
  */
 export function sumBytes(b: Uint8Array, start = 0, end = b.length, sum = 0): number {
+  if (end - start >= NATIVE_SUM_MIN_BYTES && ((b.byteOffset + start) & 1) === 0) return sum + sumNative(b, start, end);
   let i = start;
   if (end - start >= WIDE_SUM_MIN_BYTES) {
     const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -37,6 +44,42 @@ export function sumBytes(b: Uint8Array, start = 0, end = b.length, sum = 0): num
   for (; i < last; i += 2) sum += (b[i]! << 8) | b[i + 1]!;
   if (i === last) sum += b[i]! << 8;
   return sum;
+}
+
+/**
+ * The folded 16-bit sum of `b[start..end)` in network order, read as host-order words:
+ * `b.byteOffset + start` must be even (a 16-bit word then never straddles a native word).
+ */
+function sumNative(b: Uint8Array, start: number, end: number): number {
+  let i = start;
+  let s = 0;
+  if (((b.byteOffset + i) & 3) === 2) {
+    s += hostWord(b[i]!, b[i + 1]!);
+    i += 2;
+  }
+  const words = (end - i) >> 2;
+  const w = new Uint32Array(b.buffer, b.byteOffset + i, words);
+  for (let k = 0; k < words; ) {
+    const blockEnd = Math.min(words, k + WORDS_PER_FOLD);
+    let a = 0;
+    let c = 0;
+    for (; k + 1 < blockEnd; k += 2) {
+      a += w[k]!;
+      c += w[k + 1]!;
+    }
+    if (k < blockEnd) a += w[k++]!;
+    s = fold(s + a + c);
+  }
+  i += words * 4;
+  for (; i + 1 < end; i += 2) s += hostWord(b[i]!, b[i + 1]!);
+  if (i < end) s += hostWord(b[i]!, 0);
+  s = fold(s);
+  return LITTLE_ENDIAN ? ((s & 0xff) << 8) | (s >>> 8) : s;
+}
+
+/** The 16-bit word bytes `x`, `y` (in memory order) form when read in host byte order. */
+function hostWord(x: number, y: number): number {
+  return LITTLE_ENDIAN ? x | (y << 8) : (x << 8) | y;
 }
 
 /** Folds a running sum into 16 bits (end-around carry) without complementing it. */

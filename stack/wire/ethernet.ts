@@ -157,6 +157,20 @@ export function emitEthernet(repr: EthernetRepr, into: Uint8Array, offset = 0): 
   return o + repr.payload.length - offset;
 }
 
+/**
+ * Writes an untagged Ethernet II header (the 14 bytes `emitEthernet` writes for a repr without
+ * VLAN tags) at `into[0..14)`, leaving the payload after it untouched: for frames whose payload
+ * was emitted in place. Allocates nothing.
+ */
+export function writeEthernetHeader(into: Uint8Array, dst: MacAddress, src: MacAddress, etherType: number): void {
+  for (let i = 0; i < 6; i++) {
+    into[F.destination + i] = dst[i]!;
+    into[F.source + i] = src[i]!;
+  }
+  into[F.etherType] = etherType >> 8;
+  into[F.etherType + 1] = etherType & 0xff;
+}
+
 function describeTag(t: VlanTag): string {
   return `${t.tpid === EtherType.QinQ ? '802.1ad' : '802.1Q'} vlan ${t.vid} p ${t.pcp}${t.dei ? ' DEI' : ''}`;
 }

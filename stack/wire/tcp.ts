@@ -5,7 +5,8 @@
  */
 
 import { Drop, drop, isDrop } from './drop';
-import { finishChecksum, sumBytes, verifies } from './checksum';
+import { finishChecksum, fold, sumBytes, verifies } from './checksum';
+import { copyPayloadUnlessInPlace } from './payload';
 import { emitTcpOptions, formatTcpOptions, parseTcpOptions, tcpOptionsLen } from './tcp-options';
 import { writeU32 } from './bytes';
 
@@ -178,13 +179,22 @@ export function tcpHeaderLen(repr: TcpRepr): number {
 }
 
 /**
- * Writes the header, then the payload (copied), into `into[0..)` and fills in the checksum.
- * `pseudoSum` is `pseudoHeaderSumV4/V6` with protocol 6 and length
+ * How `emitTcp` fills the checksum field: `'full'`, the Internet checksum over pseudo-header,
+ * header and data (RFC 9293 §3.1); `'partial'`, only the folded pseudo-header sum, not
+ * complemented, for a link that completes it (`LinkOffloads.txTcpChecksum`, Linux's
+ * CHECKSUM_PARTIAL) — then the segment is not read at all.
+ */
+export type TcpChecksumMode = 'full' | 'partial';
+
+/**
+ * Writes the header into `into[0..)`, then the payload — copied, unless `repr.payload` already
+ * sits right after the header in the same buffer (the sender placed it there) — and fills in the
+ * checksum. `pseudoSum` is `pseudoHeaderSumV4/V6` with protocol 6 and length
  * `tcpHeaderLen(repr) + repr.payload.length`. Returns the bytes written. `into` must hold them
  * (a shorter buffer is a caller bug and throws RangeError). Allocates nothing; the segment is
- * summed once.
+ * summed once (in `'full'` mode; not at all in `'partial'`).
  */
-export function emitTcp(repr: TcpRepr, into: Uint8Array, pseudoSum: number): number {
+export function emitTcp(repr: TcpRepr, into: Uint8Array, pseudoSum: number, checksum: TcpChecksumMode = 'full'): number {
   const hl = tcpHeaderLen(repr);
   const total = hl + repr.payload.length;
   if (into.length < total) throw new RangeError(`emitTcp: need ${total} bytes, buffer has ${into.length}`);
@@ -203,8 +213,8 @@ export function emitTcp(repr: TcpRepr, into: Uint8Array, pseudoSum: number): num
   into[F.urgent] = (repr.urgent >>> 8) & 0xff;
   into[F.urgent + 1] = repr.urgent & 0xff;
   emitTcpOptions(repr.options, into, TCP_MIN_HEADER);
-  into.set(repr.payload, hl);
-  const ck = finishChecksum(sumBytes(into, 0, total, pseudoSum));
+  copyPayloadUnlessInPlace(repr.payload, into, hl);
+  const ck = checksum === 'partial' ? fold(pseudoSum) : finishChecksum(sumBytes(into, 0, total, pseudoSum));
   into[F.checksum] = ck >>> 8;
   into[F.checksum + 1] = ck & 0xff;
   return total;

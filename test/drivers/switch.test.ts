@@ -81,3 +81,21 @@ test('runts are counted; bad port numbers are refused', (t) => {
   t.throws(() => sw.port(2), { instanceOf: RangeError });
   t.throws(() => new MemorySwitch(0), { instanceOf: RangeError });
 });
+
+test('a flooded frame reaches each port in a buffer of its own; a forwarded one is the frame sent', (t) => {
+  const clock = new SimulatedClock();
+  const sw = new MemorySwitch(4, { scheduler: clock });
+  const got: Uint8Array[][] = [[], [], [], []];
+  for (let i = 0; i < 4; i++) sw.port(i).start((frames) => got[i]!.push(...frames));
+  const flooded = ethFrame(B, A);
+  sw.port(0).send([flooded]);
+  clock.advance(0);
+  const copies = [got[1]![0]!, got[2]![0]!, got[3]![0]!];
+  t.is(new Set(copies.map((f) => f.buffer)).size, 3, 'three receivers, three buffers: one may modify its frame');
+  t.is(copies.filter((f) => f === flooded).length, 1, 'one of them takes the sent frame itself');
+  for (const f of copies) t.deepEqual([...f], [...flooded]);
+  const unicast = ethFrame(A, B);
+  sw.port(1).send([unicast]);
+  clock.advance(0);
+  t.is(got[0]![0], unicast, 'A was learned on port 0: the frame goes there as it was sent');
+});
