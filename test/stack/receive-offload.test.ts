@@ -140,9 +140,9 @@ test('a packet above the MTU is dropped unless receive offload was agreed', (t) 
   const agreed = setup(RX);
   agreed.s.input(agreed.iface, [frameOf(agreed.iface, 4, big)], 0, ONE);
   t.deepEqual(sentTcpFlags(agreed.s, 4), [TcpFlag.RST | TcpFlag.ACK]);
-  t.is(agreed.s.counters().drops.eth?.['eth-larger-than-mtu'], undefined);
+  t.false('eth-larger-than-mtu' in (agreed.s.counters().drops.eth ?? {}));
   const atMtu = setup(undefined);
   const fits = partialSyn(4, new Uint8Array(1500 - 20 - 24));
   atMtu.s.input(atMtu.iface, [frameOf(atMtu.iface, 4, fits)], 0);
-  t.is(atMtu.s.counters().drops.eth?.['eth-larger-than-mtu'], undefined, 'exactly the MTU is fine');
+  t.false('eth-larger-than-mtu' in (atMtu.s.counters().drops.eth ?? {}), 'exactly the MTU is fine');
 });
