@@ -28,6 +28,7 @@ live connections and counters). The kernel side of NAME is brought up; address i
   --service KIND[:PORT]   run only these services (repeatable; default: all four)
   --mtu N                 link MTU (default 1500)
   --pcap FILE             capture the link to FILE
+  --no-offloads           plain frames with complete checksums (no virtio-net header, no TSO)
   --stats [SECONDS]       print an ss -ti-like table every SECONDS (default 2)`;
 
 const SPECS: OptionSpec[] = [
@@ -37,6 +38,7 @@ const SPECS: OptionSpec[] = [
   { name: 'service', kind: 'value', repeat: true },
   { name: 'mtu', kind: 'value' },
   { name: 'pcap', kind: 'value' },
+  { name: 'no-offloads', kind: 'flag' },
   { name: 'stats', kind: 'optional-number' },
   { name: 'help', short: 'h', kind: 'flag' },
 ];
@@ -69,7 +71,7 @@ export async function runServe(args: readonly string[], io: CommandIo): Promise<
   return whileRunning(io, async (stopping) => {
     let tap: TapDriver;
     try {
-      tap = TapDriver.open({ name: tapName, mtu, up: true });
+      tap = TapDriver.open({ name: tapName, mtu, up: true, offloads: !p.options.has('no-offloads') });
     } catch (e) {
       io.err(`usernet serve: cannot open TAP ${tapName}: ${(e as Error).message}\n`);
       return 1;

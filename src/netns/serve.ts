@@ -53,6 +53,11 @@ export interface NamespaceOptions {
   mtu?: number;
   /** Capture the TAP link to this pcap file. */
   pcap?: string;
+  /**
+   * Let the TAP carry checksum and segmentation offloads (virtio-net header: unsegmented TCP and
+   * partial checksums both ways, as qemu's virtio-net). Default true; false: plain frames.
+   */
+  offloads?: boolean;
   services?: readonly ServiceSpec[];
   forwards?: readonly ForwardSpec[];
   /** Interface name inside the namespace; default `eth0` (the TAP is renamed once inside). */
@@ -115,7 +120,7 @@ export class ServedNamespace {
       const netns = o.name === undefined ? await Netns.create() : o.existing ? await Netns.join(o.name) : await Netns.createNamed(o.name);
       undo.push(() => netns.destroy());
       const tapName = uniqueLinkName('unt');
-      const tap = TapDriver.open({ name: tapName, mtu: a.mtu });
+      const tap = TapDriver.open({ name: tapName, mtu: a.mtu, offloads: o.offloads !== false });
       // Until the stack owns it, the TAP is closed here (its device vanishes with the descriptor).
       let tapOwned = false;
       undo.push(async () => {
