@@ -97,46 +97,74 @@ export class StackRuntime {
    */
   wake(): void {
     if (this.closed || this.flushTask !== null) return;
-    this.flushTask = this.clock.at(this.clock.now(), () => {
-      this.flushTask = null;
-      this.flush();
-    });
+    this.flushTask = this.clock.at(this.clock.now(), this.runFlushTask);
   }
 
-  /** Polls the core, hands frames to drivers, and re-arms the single deadline timer. */
+  /** The flush `wake()` schedules; bound once, so that a wake allocates no closure. */
+  private readonly runFlushTask = (): void => {
+    this.flushTask = null;
+    this.flush();
+  };
+
+  /** Polls the core, hands frames to drivers and TCP events to listeners, re-arms the deadline timer. */
   flush(): void {
     if (this.closed) return;
+    let next = Infinity;
     for (let i = 0; i < MAX_FLUSHES_PER_TURN; i++) {
       const now = this.clock.now();
       this.core.poll(now);
       for (const { iface, frames } of this.core.drain()) this.drivers.get(iface)?.send(frames);
-      if (this.core.nextDeadline() > now) break;
+      next = this.core.nextDeadline();
+      if (next > now) break;
     }
     this.afterFlush?.();
-    if (this.tcpEventListeners.length > 0) {
-      const events = this.core.tcp.takeEvents();
-      if (events.length > 0) for (const l of this.tcpEventListeners) l(events);
+    // Listeners may write, connect or close: the deadline is read again after them. (Their
+    // output waits for the next flush, one event-loop turn later, as a kernel's would: code
+    // written for Node expects a peer's answer on loopback not to arrive inside its own call.)
+    if (this.deliverTcpEvents()) {
+      if (this.closed) return;
+      next = this.core.nextDeadline();
     }
-    this.arm();
+    this.arm(next);
   }
 
-  private arm(): void {
-    const next = this.core.nextDeadline();
+  /** Hands the engine's events to the listeners; false when there were none (or no listener). */
+  private deliverTcpEvents(): boolean {
+    if (this.tcpEventListeners.length === 0) return false;
+    const events = this.core.tcp.takeEvents();
+    if (events.length === 0) return false;
+    for (const l of this.tcpEventListeners) l(events);
+    return true;
+  }
+
+  /**
+   * Keeps one timer for `next` (the core's deadline, read at the end of the flush). The timer is
+   * lazy: a deadline that moved *later* (an RTO pushed out by an ACK, a delayed ACK that left with
+   * data) keeps the timer already set, which fires early, polls harmlessly (DESIGN.md: polling
+   * early is harmless) and re-arms for the real deadline; only an earlier deadline, or none at
+   * all, replaces it. Request/response traffic moves its deadlines on every segment, and a
+   * setTimeout/clearTimeout pair per flush cost more than the whole TCP input path.
+   */
+  private arm(next: number): void {
     if (next <= this.clock.now()) {
       this.wake();
       return;
     }
-    if (next === this.timerAt && this.timerTask !== null) return;
-    this.timerTask?.cancel();
-    this.timerTask = null;
+    if (this.timerTask !== null) {
+      if (next >= this.timerAt && next !== Infinity) return;
+      this.timerTask.cancel();
+      this.timerTask = null;
+    }
     this.timerAt = next;
     if (next === Infinity) return;
-    this.timerTask = this.clock.at(next, () => {
-      this.timerTask = null;
-      this.timerAt = Infinity;
-      this.flush();
-    });
+    this.timerTask = this.clock.at(next, this.runTimerTask);
   }
+
+  private readonly runTimerTask = (): void => {
+    this.timerTask = null;
+    this.timerAt = Infinity;
+    this.flush();
+  };
 
   /** Stops timers, closes every driver, and closes the core. Resolves when drivers are closed. */
   async close(): Promise<void> {
