@@ -54,3 +54,46 @@ test('ping over the public Stack with a real clock (loopback), then close lets t
   await t.throwsAsync(s.ping('192.0.2.1'), { message: /ENETUNREACH/ });
   await s.close();
 });
+
+/** The part of the core the runtime drives, with a deadline the test moves by hand. */
+function fakeCore(): { core: CoreStack; polls: number[]; setDeadline(t: number): void } {
+  let deadline = Infinity;
+  const polls: number[] = [];
+  const fake = {
+    poll: (now: number) => void polls.push(now),
+    drain: () => [],
+    nextDeadline: () => deadline,
+    tcp: { takeEvents: (): TcpEvent[] => [] },
+    close: () => undefined,
+  };
+  return { core: fake as unknown as CoreStack, polls, setDeadline: (t) => (deadline = t) };
+}
+
+test('the deadline timer is lazy: a later deadline keeps it (it fires early and re-arms), an earlier one or none replaces it', (t) => {
+  const clock = new SimulatedClock();
+  const { core, polls, setDeadline } = fakeCore();
+  const rt = new StackRuntime(core, clock);
+  setDeadline(100);
+  rt.kick();
+  clock.advance(0);
+  t.deepEqual([clock.pending, clock.nextTime()], [1, 100]);
+  setDeadline(300); // e.g. an RTO pushed out by an ACK
+  rt.kick();
+  clock.advance(0);
+  t.deepEqual([clock.pending, clock.nextTime()], [1, 100], 'the timer at 100 is kept');
+  polls.length = 0;
+  clock.advance(100);
+  t.deepEqual(polls, [100], 'it fires early: one harmless poll');
+  t.deepEqual([clock.pending, clock.nextTime()], [1, 300], 're-armed for the real deadline');
+  setDeadline(150); // earlier than the timer: replaced
+  rt.kick();
+  clock.advance(0);
+  t.deepEqual([clock.pending, clock.nextTime()], [1, 150]);
+  setDeadline(Infinity); // idle: no timer left
+  rt.kick();
+  clock.advance(0);
+  t.is(clock.pending, 0);
+  polls.length = 0;
+  clock.advance(1000);
+  t.deepEqual(polls, []);
+});
