@@ -1,9 +1,13 @@
 /**
  * `capture(link, file)`: a tee around a `LinkDriver` that writes every frame sent and every frame
  * received to a pcap file, in the order they cross, so a run can be opened in Wireshark or tshark.
+ *
+ * Offloads pass through (`LinkOffloads`): the capture then holds what crosses the link, TCP
+ * segments larger than the MTU and partial checksums included, as tcpdump shows them on a host
+ * whose network card offloads ("incorrect" checksums that the card completes).
  */
 
-import type { LinkDriver, LinkType } from '../stack/link';
+import type { LinkDriver, LinkOffloads, LinkType } from '../stack/link';
 import { linkTypeNumberOf } from './pcap/format';
 import { PcapWriter } from './pcap/write';
 import { realScheduler, type Scheduler } from './scheduler';
@@ -65,12 +69,21 @@ export class CapturedLink implements LinkDriver {
     this.recordReceived = direction !== 'send';
   }
 
-  start(receive: (frames: Uint8Array[]) => void): void {
+  /** The inner link's offer: capturing takes nothing off and adds nothing. */
+  get offloads(): LinkOffloads | undefined {
+    return this.inner.offloads;
+  }
+
+  useOffloads(agreed: LinkOffloads): void {
+    this.inner.useOffloads?.(agreed);
+  }
+
+  start(receive: (frames: Uint8Array[], checksumVouched?: Uint8Array) => void): void {
     if (this.started) throw new Error('CapturedLink.start called twice');
     this.started = true;
-    this.inner.start((frames) => {
+    this.inner.start((frames, checksumVouched) => {
       if (this.recordReceived) this.record(frames);
-      receive(frames);
+      receive(frames, checksumVouched);
     });
   }
 

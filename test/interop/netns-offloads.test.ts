@@ -8,6 +8,10 @@
 import test, { type ExecutionContext } from 'ava';
 import { createHash, randomBytes } from 'crypto';
 import * as net from 'net';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { readPcapFile } from '../../drivers/pcap/read';
 import { ServedNamespace } from '../../src/netns/serve';
 import { BackgroundProcess } from '../../src/netns';
 import { skipUnlessTap } from '../helpers/netns';
@@ -122,6 +126,31 @@ for (const mtu of [1500, 65520]) {
     });
   }
 }
+
+test.serial('usernet netns --pcap with offloads: the capture holds the unsegmented TCP as it crossed the TAP', async (t) => {
+  if (skipUnlessTap(t, ['python3'])) return;
+  const host = await hostServer(t);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `usernet-offloads-pcap-${process.pid}-`));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'tap.pcap');
+  const served = await ServedNamespace.start({ mtu: 1500, pcap: file, dns: false, seed: process.pid });
+  let closed = false;
+  t.teardown(() => (closed ? undefined : served.close()));
+  t.deepEqual(served.tap.agreedOffloads, { txTcpChecksum: true, txTcpSegmentation: 65535, rxChecksumAndCoalescing: true });
+  const up = await served.netns.exec(python([
+    'import socket, sys',
+    `s = socket.create_connection(('${served.addresses.gateway4}', ${host.port}))`,
+    "s.sendall(b'up ' + sys.stdin.buffer.read(2 << 20))",
+    's.shutdown(socket.SHUT_WR)',
+    "print(s.recv(100).decode(), end='')",
+  ]), { input: DATA, timeoutMs: 60_000 });
+  t.is(up.stdout, 'ok\n', up.stderr);
+  t.deepEqual(host.uploads, [{ n: 2 << 20, sha: createHash('sha256').update(DATA.subarray(0, 2 << 20)).digest('hex') }]);
+  await served.close();
+  closed = true;
+  const lengths = readPcapFile(file).records.map((r) => r.data.length);
+  t.true(lengths.some((n) => n > 1514), `frames above the MTU in the capture (largest ${Math.max(...lengths)})`);
+});
 
 function summary(json: string): { bytes: number; seconds: number } {
   const r = JSON.parse(json) as { end?: { sum_received?: { bytes?: number; seconds?: number } } };
