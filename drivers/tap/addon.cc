@@ -2,6 +2,7 @@
 // (handle.h). The TypeScript side (native.ts) describes this surface with types.
 #include <napi.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -10,6 +11,7 @@
 #include "device.h"
 #include "errors.h"
 #include "handle.h"
+#include "vnet.h"
 
 namespace usernet_tap {
 
@@ -67,6 +69,34 @@ Napi::Value OpenTap(const Napi::CallbackInfo& info) {
   out.Set("vnetHeaderLen", Napi::Number::New(env, static_cast<double>(r.vnetHeaderLen)));
   out.Set("vnetLittleEndian", Napi::Boolean::New(env, r.vnetLittleEndian));
   return out;
+}
+
+// vnetTxHeader(frame, tcpChecksum, segmentation, mtu, littleEndian) → the 10-byte virtio-net
+// header writeFrames would put in front of `frame` (vnet.h buildTxHeader), for tests and tools.
+Napi::Value VnetTxHeader(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 5 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array ||
+      !info[3].IsNumber()) {
+    throw Napi::TypeError::New(env, "vnetTxHeader(frame: Uint8Array, tcpChecksum, segmentation, mtu, littleEndian)");
+  }
+  Napi::Uint8Array frame = info[0].As<Napi::Uint8Array>();
+  TxOffloads o;
+  o.tcpChecksum = info[1].ToBoolean();
+  o.segmentation = o.tcpChecksum && info[2].ToBoolean();
+  o.mtu = static_cast<size_t>(std::max<int64_t>(0, info[3].As<Napi::Number>().Int64Value()));
+  Napi::Uint8Array out = Napi::Uint8Array::New(env, kVnetHeaderLen);
+  buildTxHeader(frame.Data(), frame.ByteLength(), o, info[4].ToBoolean(), out.Data());
+  return out;
+}
+
+// vnetRxFlags(header: Uint8Array) → the rxFlags bits (vnet.h kRx*) a received header gives.
+Napi::Value VnetRxFlags(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array ||
+      info[0].As<Napi::Uint8Array>().ByteLength() < kVnetHeaderLen) {
+    throw Napi::TypeError::New(env, "vnetRxFlags(header: Uint8Array of 10 bytes)");
+  }
+  return Napi::Number::New(env, rxFlagsOf(info[0].As<Napi::Uint8Array>().Data()));
 }
 
 // setOffload(fd, flags): TUNSETOFFLOAD with TUN_F_* bits.
@@ -136,6 +166,8 @@ static Napi::Object InitTapAddon(Napi::Env env, Napi::Object exports) {
   using namespace usernet_tap;
   exports.Set("openTap", Napi::Function::New(env, OpenTap));
   exports.Set("setOffload", Napi::Function::New(env, SetOffload));
+  exports.Set("vnetTxHeader", Napi::Function::New(env, VnetTxHeader));
+  exports.Set("vnetRxFlags", Napi::Function::New(env, VnetRxFlags));
   exports.Set("closeFd", Napi::Function::New(env, CloseFd));
   exports.Set("setPersist", Napi::Function::New(env, SetPersist));
   exports.Set("interfaceName", Napi::Function::New(env, InterfaceName));

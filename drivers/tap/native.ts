@@ -65,6 +65,13 @@ export interface NativeTapAddon {
   openTap(devicePath: string, name: string, nonBlocking: boolean, vnetHeader?: boolean): NativeOpenedTap;
   /** TUNSETOFFLOAD (`TUN_F_*`): what the kernel may leave undone in frames it hands over. */
   setOffload(fd: number, flags: number): void;
+  /**
+   * The virtio-net header `writeFrames` puts in front of Ethernet `frame` under these transmit
+   * offloads (drivers/tap/vnet.cc): for tests and tools; touches no device.
+   */
+  vnetTxHeader(frame: Uint8Array, tcpChecksum: boolean, segmentation: boolean, mtu: number, littleEndian: boolean): Uint8Array;
+  /** The `RX_FLAG_*` bits the receive path reports for a received 10-byte header. */
+  vnetRxFlags(header: Uint8Array): number;
   /** Closes a descriptor that was never handed to a TapHandle. */
   closeFd(fd: number): void;
   setPersist(fd: number, persist: boolean): void;
