@@ -15,8 +15,9 @@
  * `SimulatedClock` it is when the test advances the clock.
  */
 
-import type { LinkDriver, LinkType } from '../stack/link';
+import type { LinkDriver, LinkOffloads, LinkType } from '../stack/link';
 import { realScheduler, type ScheduledTask, type Scheduler } from './scheduler';
+import { completeTcpChecksum, MEMORY_LINK_OFFLOADS, partialTcpSegment } from './memory-offloads';
 
 /**
  * Frames one endpoint holds waiting for delivery. Linux's default `txqueuelen` (1000) — enough
@@ -39,6 +40,13 @@ export interface MemoryLinkOptions {
   readonly latencyMs?: number;
   /** Bound on frames waiting at a receiving endpoint; default `DEFAULT_QUEUE_FRAMES`. */
   readonly queueFrames?: number;
+  /**
+   * Offer checksum offload, as a veth pair or lo does (`MEMORY_LINK_OFFLOADS`, see
+   * memory-offloads.ts): TCP segments from an end that agreed `txTcpChecksum` cross with their
+   * partial checksums and arrive vouched for at an end that agreed `rxChecksumAndCoalescing`;
+   * at an end that did not, the link completes the checksum. Default false: plain frames.
+   */
+  readonly offloads?: boolean;
 }
 
 /** Counters of one endpoint. `dropped*` frames were counted and discarded. */
@@ -60,6 +68,8 @@ export interface MemoryLinkStats {
 interface Pending {
   readonly frame: Uint8Array;
   readonly dueMs: number;
+  /** A TCP checksum left partial by the sender, for a receiver that agreed to take it so. */
+  readonly vouched: boolean;
 }
 
 function positive(name: string, v: number, integer: boolean): number {
@@ -94,17 +104,21 @@ export class MemoryEndpoint implements LinkDriver {
   private readonly latencyMs: number;
   private readonly queueFrames: number;
   private readonly maxFrameBytes: number;
-  private receive: ((frames: Uint8Array[]) => void) | null = null;
+  private receive: ((frames: Uint8Array[], checksumVouched?: Uint8Array) => void) | null = null;
   private closed = false;
   private queue: Pending[] = [];
   private queueHead = 0;
   private delivery: ScheduledTask | null = null;
+  /** Set only with the `offloads` option: what this end offers (`LinkDriver.offloads`). */
+  readonly offloads?: LinkOffloads;
+  /** What the stack on this end agreed to use (`useOffloads`); nothing until told. */
+  private agreed: LinkOffloads = {};
 
   /**
    * `medium` gets each accepted frame as the sender passed it, and with it the frame itself: it
    * may hand it to one receiver's `arrive`, and must give any other receiver a copy.
    */
-  constructor(options: MemoryLinkOptions, private readonly medium: (frame: Uint8Array) => void) {
+  constructor(options: MemoryLinkOptions, private readonly medium: (frame: Uint8Array, partialChecksum: boolean) => void) {
     this.mtu = positive('mtu', options.mtu ?? DEFAULT_MTU, true);
     this.linkType = options.linkType ?? 'ethernet';
     if (this.linkType !== 'ethernet' && this.linkType !== 'ip') throw new RangeError(`unknown link type ${String(this.linkType)}`);
@@ -114,9 +128,18 @@ export class MemoryEndpoint implements LinkDriver {
     this.latencyMs = latencyMs;
     this.queueFrames = positive('queueFrames', options.queueFrames ?? DEFAULT_QUEUE_FRAMES, true);
     this.maxFrameBytes = this.mtu + (this.linkType === 'ethernet' ? ETHERNET_HEADER_BYTES : 0);
+    if (options.offloads === true) this.offloads = MEMORY_LINK_OFFLOADS;
   }
 
-  start(receive: (frames: Uint8Array[]) => void): void {
+  useOffloads(agreed: LinkOffloads): void {
+    if (this.offloads === undefined) return;
+    this.agreed = {
+      ...(agreed.txTcpChecksum === true ? { txTcpChecksum: true as const } : {}),
+      ...(agreed.rxChecksumAndCoalescing === true ? { rxChecksumAndCoalescing: true as const } : {}),
+    };
+  }
+
+  start(receive: (frames: Uint8Array[], checksumVouched?: Uint8Array) => void): void {
     if (this.receive !== null) throw new Error('MemoryEndpoint.start called twice');
     if (this.closed) throw new Error('MemoryEndpoint.start after close');
     this.receive = receive;
@@ -132,17 +155,19 @@ export class MemoryEndpoint implements LinkDriver {
       } else {
         this.stats.sent++;
         this.stats.sentBytes += frame.byteLength;
-        this.medium(frame);
+        // Under txTcpChecksum every TCP segment the stack sends has a partial checksum.
+        this.medium(frame, this.agreed.txTcpChecksum === true && partialTcpSegment(frame, this.linkType) !== null);
       }
     }
   }
 
   /**
    * Called by the medium with a frame this endpoint now owns (nothing else reads or writes it
-   * any more). Queues it for
-   * delivery `latencyMs` from now; returns false when it was dropped (closed or queue full).
+   * any more). Queues it for delivery `latencyMs` from now; returns false when it was dropped
+   * (closed or queue full). `partialChecksum`: its TCP checksum holds only the pseudo-header
+   * sum — delivered vouched for when this end agreed receive offload, else completed here.
    */
-  arrive(frame: Uint8Array): boolean {
+  arrive(frame: Uint8Array, partialChecksum = false): boolean {
     if (this.closed) {
       this.stats.droppedClosed++;
       return false;
@@ -151,7 +176,15 @@ export class MemoryEndpoint implements LinkDriver {
       this.stats.droppedQueueFull++;
       return false;
     }
-    this.queue.push({ frame, dueMs: this.scheduler.now() + this.latencyMs });
+    let vouched = false;
+    if (partialChecksum) {
+      if (this.agreed.rxChecksumAndCoalescing === true) vouched = true;
+      else {
+        const segment = partialTcpSegment(frame, this.linkType);
+        if (segment !== null) completeTcpChecksum(segment);
+      }
+    }
+    this.queue.push({ frame, dueMs: this.scheduler.now() + this.latencyMs, vouched });
     this.scheduleDelivery();
     return true;
   }
@@ -193,8 +226,11 @@ export class MemoryEndpoint implements LinkDriver {
     if (this.closed || this.receive === null) return;
     const cutoff = Math.max(dueMs, this.scheduler.now());
     const batch: Uint8Array[] = [];
+    let vouched: number[] | null = null;
     while (this.queueHead < this.queue.length && this.queue[this.queueHead]!.dueMs <= cutoff) {
-      batch.push(this.queue[this.queueHead++]!.frame);
+      const p = this.queue[this.queueHead++]!;
+      if (p.vouched) (vouched ??= []).push(batch.length);
+      batch.push(p.frame);
     }
     if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.queueHead);
@@ -204,7 +240,13 @@ export class MemoryEndpoint implements LinkDriver {
     if (batch.length === 0) return;
     this.stats.delivered += batch.length;
     for (const f of batch) this.stats.deliveredBytes += f.byteLength;
-    this.receive(batch);
+    if (vouched === null) {
+      this.receive(batch);
+      return;
+    }
+    const marks = new Uint8Array(batch.length);
+    for (const i of vouched) marks[i] = 1;
+    this.receive(batch, marks);
   }
 }
 
@@ -221,8 +263,8 @@ export const MemoryLink = {
    */
   pair(options: MemoryLinkOptions = {}): [MemoryEndpoint, MemoryEndpoint] {
     let b: MemoryEndpoint;
-    const a = new MemoryEndpoint(options, (frame) => b.arrive(frame));
-    b = new MemoryEndpoint(options, (frame) => a.arrive(frame));
+    const a = new MemoryEndpoint(options, (frame, partial) => b.arrive(frame, partial));
+    b = new MemoryEndpoint(options, (frame, partial) => a.arrive(frame, partial));
     return [a, b];
   },
 } as const;

@@ -20,7 +20,8 @@ export const MAC_TABLE_LIMIT = 4096;
 export const MAC_AGEING_MS = 300_000;
 const ETHERNET_ADDRESSES_BYTES = 12;
 
-export interface MemorySwitchOptions extends Omit<MemoryLinkOptions, 'linkType'> {
+/** Ports offer no offloads: a switch forwards frames as they are, so they must be complete. */
+export interface MemorySwitchOptions extends Omit<MemoryLinkOptions, 'linkType' | 'offloads'> {
   readonly macTableLimit?: number;
   readonly ageingMs?: number;
 }
@@ -58,7 +59,7 @@ export class MemorySwitch {
     this.scheduler = options.scheduler ?? realScheduler;
     this.macTableLimit = options.macTableLimit ?? MAC_TABLE_LIMIT;
     this.ageingMs = options.ageingMs ?? MAC_AGEING_MS;
-    const portOptions: MemoryLinkOptions = { ...options, linkType: 'ethernet', scheduler: this.scheduler };
+    const portOptions: MemoryLinkOptions = { ...options, linkType: 'ethernet', scheduler: this.scheduler, offloads: false };
     this.ports = [];
     for (let i = 0; i < portCount; i++) this.ports.push(new MemoryEndpoint(portOptions, (frame) => this.ingress(i, frame)));
   }

@@ -59,6 +59,20 @@ export function inProcessCases(c: BenchConfig): CasePlan[] {
         paths: BOTH.map((p) => workerPath(c, id, p, { kind: 'transfer', path: p, bytes, connections, mtu }, transferTimeout)),
       });
     }
+    // The same push over a memory link with checksum offload, like lo: what usernet costs when
+    // the link, not the stack, answers for the TCP checksum. The main row-1 case keeps plain frames.
+    const id = `r1-transfer-1c-mtu${BIG_MTU}-offloads`;
+    cases.push({
+      row: 1,
+      id,
+      title: `push ${label}, one connection; usernet memory link MTU ${BIG_MTU} with checksum offload (like lo), loopback MTU 65536`,
+      metrics: [METRICS.throughput, METRICS.cpuPerGB],
+      reps: c.reps,
+      paths: BOTH.map((p) => {
+        const path: InProcessPathName = p === 'usernet' ? 'usernet-offloads' : p;
+        return workerPath(c, id, p, { kind: 'transfer', path, bytes, connections: 1, mtu: BIG_MTU }, transferTimeout);
+      }),
+    });
   }
   if (c.rows.has(2)) {
     const roundTrips = Math.max(1000, Math.round(FULL.roundTrips * c.scale));

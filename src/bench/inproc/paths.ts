@@ -1,7 +1,9 @@
 /**
  * The two paths rows 1–4 compare, both inside one process: usernet (two `Stack`s joined by a
  * `MemoryLink.pair`, one serving and one connecting through `stack.net`) and the reference, Node's
- * own `net` over the kernel's loopback (127.0.0.1).
+ * own `net` over the kernel's loopback (127.0.0.1). `usernet-offloads` is usernet over a memory
+ * link that offers checksum offload, as the kernel's lo does (partial checksums pass through
+ * vouched for, so neither stack sums the data).
  */
 
 import * as hostNet from 'net';
@@ -14,7 +16,7 @@ export interface BenchNet {
   connect(port: number, host: string): hostNet.Socket;
 }
 
-export type InProcessPathName = 'usernet' | 'node-loopback';
+export type InProcessPathName = 'usernet' | 'usernet-offloads' | 'node-loopback';
 
 export interface InProcessPath {
   readonly name: InProcessPathName;
@@ -36,14 +38,14 @@ export interface PathOptions {
   queueFrames?: number;
 }
 
-function usernetPath(o: PathOptions): InProcessPath {
-  const [a, b] = MemoryLink.pair({ mtu: o.mtu ?? 1500, ...(o.queueFrames !== undefined ? { queueFrames: o.queueFrames } : {}) });
+function usernetPath(o: PathOptions, offloads: boolean): InProcessPath {
+  const [a, b] = MemoryLink.pair({ mtu: o.mtu ?? 1500, offloads, ...(o.queueFrames !== undefined ? { queueFrames: o.queueFrames } : {}) });
   const server = new Stack({ seed: 1 });
   const client = new Stack({ seed: 2 });
   server.addInterface(a, { ipv4: `${USERNET_SERVER}/24`, dad: false });
   client.addInterface(b, { ipv4: `${USERNET_CLIENT}/24`, dad: false });
   return {
-    name: 'usernet',
+    name: offloads ? 'usernet-offloads' : 'usernet',
     // `stack.net` mirrors Node's module; its classes are its own but shaped like Node's.
     serverNet: server.net as unknown as BenchNet,
     clientNet: client.net as unknown as BenchNet,
@@ -60,7 +62,7 @@ function nodeLoopbackPath(): InProcessPath {
 }
 
 export function openPath(name: InProcessPathName, o: PathOptions = {}): InProcessPath {
-  return name === 'usernet' ? usernetPath(o) : nodeLoopbackPath();
+  return name === 'node-loopback' ? nodeLoopbackPath() : usernetPath(o, name === 'usernet-offloads');
 }
 
 /** Listens on an ephemeral port (or `port`) and resolves with it. */
