@@ -174,7 +174,7 @@ export class TcpHandle extends StreamHandleBase implements StreamHandle, Connect
    * it first (Node reports `read ECONNRESET`), then writes still queued complete with it.
    */
   private fail(errno: number): void {
-    log('%s: %s', this.conn?.toString() ?? 'connection', errnoName(errno));
+    if (log.enabled) log('%s: %s', this.conn?.toString() ?? 'connection', errnoName(errno));
     this.failure = errno;
     const req = this.connectReq;
     if (req !== null) {
@@ -269,7 +269,8 @@ export class TcpHandle extends StreamHandleBase implements StreamHandle, Connect
   /** Gives the connection back to the engine: a full close (FIN, or RST with unread data) or a reset. */
   private release(how: 'close' | 'reset'): void {
     const conn = this.conn;
-    if (conn !== null) log('%s: %s by the user', conn.toString(), how);
+    // `log.enabled` first: the connection's text is built only when someone reads it (once per close).
+    if (conn !== null && log.enabled) log('%s: %s by the user', conn.toString(), how);
     this.conn = null;
     // As libuv on close: requests still queued complete with ECANCELED, after this call.
     const cancelled: Array<WriteReq | ShutdownReq> = this.writes.clear();
@@ -308,7 +309,7 @@ export class TcpHandle extends StreamHandleBase implements StreamHandle, Connect
     if (this.bound !== null && this.bound.port !== 0) opts.localPort = this.bound.port;
     const conn = this.ctx.tcp.connect(opts, this.ctx.runtime.now());
     if (isTcpError(conn)) return uvErrno(conn.error);
-    log('%s: connecting', conn.toString());
+    if (log.enabled) log('%s: connecting', conn.toString());
     this.conn = conn;
     this.connectReq = req;
     this.updateActive();
