@@ -98,7 +98,9 @@ export function sendIpv4(host: NetHost, d: Ipv4Datagram, now: number, path?: Ipv
   };
   host.counters.add('ipv4', 'OutRequests');
   const total = IPV4_MIN_HEADER_LEN + d.payload.length;
-  const limit = d.tcpSegmentation === true ? Math.max(p.mtu, p.iface.offloads.txTcpSegmentation ?? 0) : p.mtu;
+  // The link cuts at its own MTU, so not toward a smaller path MTU (learned since the segment was built).
+  const tso = d.tcpSegmentation === true && p.mtu >= p.iface.mtu ? p.iface.offloads.txTcpSegmentation ?? 0 : 0;
+  const limit = Math.max(p.mtu, tso);
   if (total <= limit) {
     // RFC 6864 §4.1: an atomic datagram (DF set, unfragmented) may carry any ID; we still count.
     repr.identification = host.nextIpv4Id();

@@ -113,7 +113,9 @@ export function sendIpv6(host: NetHost, d: Ipv6Datagram, now: number, path?: Ipv
     dst: d.dst.bytes,
     payload: d.payload,
   };
-  const limit = d.tcpSegmentation === true ? Math.max(p.mtu, p.iface.offloads.txTcpSegmentation ?? 0) : p.mtu;
+  // The link cuts at its own MTU, so not toward a smaller path MTU (learned since the segment was built).
+  const tso = d.tcpSegmentation === true && p.mtu >= p.iface.mtu ? p.iface.offloads.txTcpSegmentation ?? 0 : 0;
+  const limit = Math.max(p.mtu, tso);
   if (IPV6_HEADER_LEN + d.payload.length <= limit) {
     const headroom = d.headroom ?? 0;
     let b: Uint8Array;
