@@ -89,13 +89,16 @@ interface MldState {
   specific: Map<string, SpecificAnswer>;
   /** §8.2.1: until then an MLDv1 querier is present and we speak MLDv1. */
   v1Until: number;
+  /** `groupsOf`'s memo: the addresses it was computed from and the groups they imply. */
+  groupsFrom: IpAddress[];
+  groups: Map<string, IpAddress>;
 }
 
 const states = new WeakMap<NetInterface, MldState>();
 function stateOf(iface: NetInterface): MldState {
   let s = states.get(iface);
   if (s === undefined) {
-    s = { enabled: false, joined: new Map(), joins: new Map(), leaves: new Map(), changeAt: Infinity, generalAt: Infinity, specific: new Map(), v1Until: -Infinity };
+    s = { enabled: false, joined: new Map(), joins: new Map(), leaves: new Map(), changeAt: Infinity, generalAt: Infinity, specific: new Map(), v1Until: -Infinity, groupsFrom: [], groups: new Map() };
     states.set(iface, s);
   }
   return s;
@@ -127,6 +130,20 @@ export function mldGroups(iface: NetInterface): IpAddress[] {
   return [...out.values()];
 }
 
+/**
+ * `mldGroups` by key, recomputed only when the interface's addresses changed: polls and deadline
+ * queries ask on every flush, and the addresses almost never change.
+ */
+function groupsOf(iface: NetInterface, s: MldState): Map<string, IpAddress> {
+  const list = iface.ipv6;
+  const same = list.length === s.groupsFrom.length && list.every((a, i) => a.address === s.groupsFrom[i]);
+  if (!same) {
+    s.groupsFrom = list.map((a) => a.address);
+    s.groups = new Map(mldGroups(iface).map((g) => [g.key, g]));
+  }
+  return s.groups;
+}
+
 /** A random delay in [lo, hi] ms from the stack's seeded source. */
 function jitter(host: NetHost, lo: number, hi: number): number {
   return lo + (host.random.next32() % (Math.max(0, hi - lo) + 1));
@@ -136,7 +153,7 @@ function jitter(host: NetHost, lo: number, hi: number): number {
 export function mldPoll(host: NetHost, iface: NetInterface, now: number): void {
   const s = active(iface);
   if (s === null) return;
-  const current = new Map(mldGroups(iface).map((g) => [g.key, g]));
+  const current = groupsOf(iface, s);
   for (const [k, g] of current) {
     if (s.joined.has(k)) continue;
     s.joined.set(k, g);
@@ -209,8 +226,9 @@ export function mldNextDeadline(iface: NetInterface): number {
   const s = active(iface);
   if (s === null) return Infinity;
   // An address added or removed since the last poll: report at once.
-  const groups = mldGroups(iface);
-  if (groups.length !== s.joined.size || groups.some((g) => !s.joined.has(g.key))) return 0;
+  const groups = groupsOf(iface, s);
+  if (groups.size !== s.joined.size) return 0;
+  for (const k of groups.keys()) if (!s.joined.has(k)) return 0;
   let t = Math.min(s.generalAt, s.changeAt);
   for (const a of s.specific.values()) t = Math.min(t, a.at);
   return t;
