@@ -10,7 +10,7 @@ import { pingPongRun } from '../../src/bench/inproc/pingpong';
 import { connectionRate } from '../../src/bench/inproc/connrate';
 import { idleConnections } from '../../src/bench/inproc/memory';
 
-for (const name of ['usernet', 'node-loopback'] as InProcessPathName[]) {
+for (const name of ['usernet', 'usernet-offloads', 'node-loopback'] as InProcessPathName[]) {
   test(`${name}: transfer moves every byte over 1 and 3 connections`, async (t) => {
     const path = openPath(name, { mtu: 9000 });
     t.teardown(() => path.close());
