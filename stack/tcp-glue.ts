@@ -198,6 +198,8 @@ export class TcpGlue<E extends TcpEngineLike = TcpEngineLike> {
    * size, unless a path MTU below the interface's applies (the link cuts at its own MTU).
    */
   private tcpSegmentationFor(remote: IpAddress): number {
+    // Asked on every transmit attempt: skip the route lookup when no interface agreed TSO.
+    if (!this.host.interfaces.some((i) => i.offloads.txTcpSegmentation !== undefined)) return 0;
     const p = remote.family === 4 ? routeIpv4(this.host, remote.v4, this.now) : routeIpv6(this.host, remote, this.now);
     if (typeof p === 'string' || p.mtu < p.iface.mtu) return 0;
     return p.iface.offloads.txTcpSegmentation ?? 0;
