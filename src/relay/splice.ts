@@ -85,14 +85,23 @@ export function splice(a: RelaySocket, b: RelaySocket, label = 'relay'): Splice 
   };
 
   const forward = (from: RelaySocket, to: RelaySocket, side: 'a' | 'b'): void => {
+    let waitingForDrain = false;
+    const resume = (): void => {
+      waitingForDrain = false;
+      from.resume();
+    };
     from.on('data', (chunk: Buffer) => {
       if (side === 'a') count.aToB += chunk.length;
       else count.bToA += chunk.length;
-      if (to.destroyed || to.writableEnded) return;
-      // Backpressure: stop reading until the other socket has written what it holds.
-      if (!to.write(chunk)) from.pause();
+      if (to.destroyed || to.writableEnded || to.write(chunk)) return;
+      // Backpressure: stop reading until the other socket has written what it holds. The
+      // 'drain' listener is added only then: most relayed exchanges never fill a socket's
+      // buffer, and every listener a connection registers is work per connection.
+      from.pause();
+      if (waitingForDrain) return;
+      waitingForDrain = true;
+      to.once('drain', resume);
     });
-    to.on('drain', () => from.resume());
     from.on('end', () => {
       log('%s: FIN from %s side, half-closing the other', label, side);
       if (!to.destroyed && !to.writableEnded) to.end();

@@ -152,6 +152,7 @@ test('backpressure: a server that does not read stops the relay from buffering; 
   t.true(stalled < 24 << 20, `relay moved ${stalled} bytes while the server was not reading`);
   await sleep(200);
   t.true(sp.bytes().aToB - stalled < 1 << 20, 'the relay is not still reading');
+  t.is(sp.b.listenerCount('drain'), 1, 'stalled: the relay waits for the server side to drain, once');
   const got = createHash('sha256');
   let received = 0;
   s.on('data', (d: Buffer) => {
@@ -163,6 +164,22 @@ test('backpressure: a server that does not read stops the relay from buffering; 
   s.end();
   t.is(received, TOTAL);
   t.is(got.digest('hex'), sent.digest('hex'));
+  t.is((await sp.result).outcome, 'closed');
+  t.is(sp.b.listenerCount('drain'), 0, 'the drain listener went with the drain');
+  await c.close();
+  await srv.close();
+});
+
+test('a splice registers no drain listener until a write is refused (backpressure only)', async (t) => {
+  const srv = await server((s) => s.pipe(s));
+  const c = await chain(srv.port);
+  const client = await connect(c.port);
+  const sp = await c.splices.next();
+  client.write('ping');
+  const [echo] = (await new Promise((resolve) => client.once('data', (d: Buffer) => resolve([d])))) as [Buffer];
+  t.is(echo.toString(), 'ping');
+  t.deepEqual([sp.a.listenerCount('drain'), sp.b.listenerCount('drain')], [0, 0]);
+  client.end();
   t.is((await sp.result).outcome, 'closed');
   await c.close();
   await srv.close();
