@@ -7,7 +7,7 @@
 
 import { TcpFlag, type TcpRepr } from '../wire/tcp';
 import type { ControlBlock } from './control-block';
-import { emitAck, emitReset } from './output';
+import { emitAck, emitReset, windowUpdateDue } from './output';
 import { seqAdd, seqDiff, seqGt, seqLt } from './seq';
 import { acceptsText } from './state';
 
@@ -48,8 +48,14 @@ export function processTextAndFin(cb: ControlBlock, seg: TcpRepr, now: number): 
           cb.ackNow = true; // RFC 5681 §4.2: ACK at once when a segment fills a hole.
         } else {
           // RFC 9293 §3.8.6.3: an ACK for at least every second segment, else within the delay.
+          // Deviation (as Linux's quick ACKs at the start, `__tcp_ack_snd_check`): with window
+          // scaling, when the window the peer knows has shrunk below one MSS while the buffer has
+          // room (a reader took the data), the window update (§3.8.6.2.2) goes at once instead of
+          // after the delay. This is the handshake's window, never scaled (RFC 7323 §2.2): 64 KiB
+          // is one segment on a 64 KiB-MTU link, and the sender would wait out the delay.
           cb.unackedSegments++;
-          if (cb.unackedSegments >= 2) cb.ackNow = true;
+          const windowBlocked = cb.rcvWscale > 0 && seqDiff(cb.rcvAdvRight, cb.rcvNxt) < cb.ourMss && windowUpdateDue(cb);
+          if (cb.unackedSegments >= 2 || windowBlocked) cb.ackNow = true;
           else cb.delayedAckAt = Math.min(cb.delayedAckAt, now + cb.host.options.delayedAckMs);
         }
       } else if (seqGt(seq, cb.rcvNxt)) {
