@@ -78,3 +78,20 @@ export async function tapInNamespace(
   await ns.configureLink(dev, plan);
   return { driver, ns, dev };
 }
+
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago (the kernel's choice for port 0), for tools
+ * such as iperf3 that must be told a port. Test files share one process id under ava's worker
+ * threads, so ports derived from the pid collide between files.
+ */
+export async function freeLoopbackPort(): Promise<number> {
+  const { createServer } = await import('net');
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const port = (server.address() as import('net').AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

@@ -14,6 +14,7 @@ import { execFileSync } from 'child_process';
 import { join } from 'path';
 import { BackgroundProcess, Netns, uniqueLinkName } from '../../src/netns';
 import { CLI, CliProcesses, type CliRun, cliSkipReason } from '../helpers/cli-process';
+import { freeLoopbackPort } from '../helpers/netns';
 
 const skip = cliSkipReason(['curl', 'nc', 'iperf3']);
 if (skip !== null) console.log(`netns-cli interop tests skipped: ${skip}`);
@@ -145,7 +146,7 @@ maybe('-p lets the host reach a server started inside the namespace', async (t) 
 });
 
 maybe('iperf3 from inside the namespace to a host iperf3 server completes through the relay', async (t) => {
-  const port = 20000 + (process.pid % 20000);
+  const port = await freeLoopbackPort();
   const server = new BackgroundProcess(['iperf3', '-s', '-1', '--forceflush', '-B', '127.0.0.1', '-p', String(port)]);
   try {
     await server.waitForOutput(/Server listening/, 5000);

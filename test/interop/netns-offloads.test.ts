@@ -14,7 +14,7 @@ import * as path from 'path';
 import { readPcapFile } from '../../drivers/pcap/read';
 import { ServedNamespace } from '../../src/netns/serve';
 import { BackgroundProcess } from '../../src/netns';
-import { skipUnlessTap } from '../helpers/netns';
+import { freeLoopbackPort, skipUnlessTap } from '../helpers/netns';
 
 const DATA = randomBytes(8 << 20);
 const DATA_SHA = createHash('sha256').update(DATA).digest('hex');
@@ -51,7 +51,6 @@ async function hostServer(t: ExecutionContext): Promise<{ port: number; uploads:
   return { port: (server.address() as net.AddressInfo).port, uploads };
 }
 
-let iperfRuns = 0;
 
 function python(lines: string[]): string[] {
   return ['python3', '-c', lines.join('\n')];
@@ -107,7 +106,7 @@ for (const mtu of [1500, 65520]) {
       }
       t.is(tap.rxOversize, 0);
 
-      const iperfPort = 20000 + ((process.pid + iperfRuns++) % 20000);
+      const iperfPort = await freeLoopbackPort();
       const iperfServer = ['iperf3', '-s', '-1', '--forceflush', '-B', '127.0.0.1', '-p', String(iperfPort)];
       const iperf = new BackgroundProcess(iperfServer);
       t.teardown(() => iperf.stop('SIGKILL').then(() => undefined));
