@@ -39,6 +39,13 @@ export function oneExchange(connect: () => hostNet.Socket): Promise<boolean> {
   });
 }
 
+/**
+ * Connections made before the measured period, on every path alike: a JIT-compiled server (usernet,
+ * Node itself) reaches its steady speed only after its connection path has been optimised, which
+ * takes about a second of connections; the measured period then reports the steady rate.
+ */
+export const CONNRATE_WARMUP_SECONDS = 1;
+
 /** Runs `concurrency` exchange loops for `seconds`; counts completed exchanges and failures. */
 export async function exchangeLoops(connect: () => hostNet.Socket, concurrency: number, seconds: number): Promise<{ ok: number; failed: number; seconds: number }> {
   let ok = 0;
@@ -68,6 +75,7 @@ export function respondingServer(net: { createServer(l: (s: hostNet.Socket) => v
 export async function connectionRate(path: InProcessPath, concurrency: number, seconds: number): Promise<ConnRateResult> {
   const server = respondingServer(path.serverNet);
   const port = await listen(server);
+  await exchangeLoops(() => path.clientNet.connect(port, path.serverHost), concurrency, Math.min(CONNRATE_WARMUP_SECONDS, seconds));
   const cpu0 = ownCpuSeconds();
   const r = await exchangeLoops(() => path.clientNet.connect(port, path.serverHost), concurrency, seconds);
   const cpuSeconds = ownCpuSeconds() - cpu0;

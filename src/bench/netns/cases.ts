@@ -110,31 +110,48 @@ interface RowSizes {
   connRateSeconds: number;
 }
 
+/**
+ * One repetition: iperf3 both ways on one instance of the tool, then ping-pong and connection
+ * rate on a fresh one — each tool alike — so that the latency figures do not inherit what bulk
+ * transfer left behind (for a JIT-compiled server: code optimised for 64 KiB segments that the
+ * connection workload then deoptimises).
+ */
 async function oneRepetition(tool: NamespaceTool, mtu: number, sizes: RowSizes, profile: { dir: string; name: string } | undefined): Promise<Sample> {
   const host = await startHostServers();
+  const metrics: Record<string, number> = {};
+  const notes: string[] = [];
+  try {
+    await withTool(tool, mtu, profile && { ...profile, name: `${profile.name}-bulk` }, async (served) => {
+      for (const [reverse, rate, cpu] of [[false, M.upload, M.uploadCpu], [true, M.download, M.downloadCpu]] as const) {
+        const cpu0 = procsCpuSeconds(served.pids);
+        const f = await iperf(served, host.iperfPort, sizes.iperfSeconds, reverse);
+        const cpuSeconds = procsCpuSeconds(served.pids) - cpu0;
+        metrics[rate.key] = f.bytes / MiB / f.seconds;
+        metrics[cpu.key] = cpuSeconds / (f.bytes / GB);
+      }
+    });
+    await withTool(tool, mtu, profile && { ...profile, name: `${profile.name}-latency` }, async (served) => {
+      const pp = await nsClient(served, { kind: 'pingpong', host: served.gateway, port: host.echoPort, roundTrips: sizes.roundTrips }, 120_000);
+      Object.assign(metrics, pp.metrics);
+      for (const [concurrency, spec] of [[1, M.conn1], [32, M.conn32]] as const) {
+        const cr = await nsClient(served, { kind: 'connrate', host: served.gateway, port: host.responderPort, concurrency, seconds: sizes.connRateSeconds }, sizes.connRateSeconds * 1000 + 60_000);
+        metrics[spec.key] = cr.metrics[METRICS.connPerSec.key] ?? NaN;
+        for (const n of cr.notes ?? []) notes.push(`${concurrency} concurrent: ${n}`);
+      }
+    });
+    return { metrics, notes };
+  } finally {
+    await host.close();
+  }
+}
+
+async function withTool(tool: NamespaceTool, mtu: number, profile: { dir: string; name: string } | undefined, work: (served: ServedNamespace) => Promise<void>): Promise<void> {
   let served: ServedNamespace | undefined;
   try {
     served = await tool.start(mtu, profile);
-    const metrics: Record<string, number> = {};
-    const notes: string[] = [];
-    for (const [reverse, rate, cpu] of [[false, M.upload, M.uploadCpu], [true, M.download, M.downloadCpu]] as const) {
-      const cpu0 = procsCpuSeconds(served.pids);
-      const f = await iperf(served, host.iperfPort, sizes.iperfSeconds, reverse);
-      const cpuSeconds = procsCpuSeconds(served.pids) - cpu0;
-      metrics[rate.key] = f.bytes / MiB / f.seconds;
-      metrics[cpu.key] = cpuSeconds / (f.bytes / GB);
-    }
-    const pp = await nsClient(served, { kind: 'pingpong', host: served.gateway, port: host.echoPort, roundTrips: sizes.roundTrips }, 120_000);
-    Object.assign(metrics, pp.metrics);
-    for (const [concurrency, spec] of [[1, M.conn1], [32, M.conn32]] as const) {
-      const cr = await nsClient(served, { kind: 'connrate', host: served.gateway, port: host.responderPort, concurrency, seconds: sizes.connRateSeconds }, sizes.connRateSeconds * 1000 + 60_000);
-      metrics[spec.key] = cr.metrics[METRICS.connPerSec.key] ?? NaN;
-      for (const n of cr.notes ?? []) notes.push(`${concurrency} concurrent: ${n}`);
-    }
-    return { metrics, notes };
+    await work(served);
   } finally {
     await served?.stop();
-    await host.close();
   }
 }
 

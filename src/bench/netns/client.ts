@@ -8,7 +8,7 @@
 import * as net from 'net';
 import { SAMPLE_PREFIX, METRICS, type Sample } from '../jobs';
 import { pingPong, WARMUP_ROUND_TRIPS } from '../inproc/pingpong';
-import { exchangeLoops } from '../inproc/connrate';
+import { CONNRATE_WARMUP_SECONDS, exchangeLoops } from '../inproc/connrate';
 import { LatencyRecorder } from '../stats';
 
 export type NamespaceClientJob =
@@ -30,6 +30,7 @@ async function pingPongJob(j: Extract<NamespaceClientJob, { kind: 'pingpong' }>)
 }
 
 async function connRateJob(j: Extract<NamespaceClientJob, { kind: 'connrate' }>): Promise<Sample> {
+  await exchangeLoops(() => net.connect(j.port, j.host), j.concurrency, Math.min(CONNRATE_WARMUP_SECONDS, j.seconds));
   const r = await exchangeLoops(() => net.connect(j.port, j.host), j.concurrency, j.seconds);
   return { metrics: { [METRICS.connPerSec.key]: r.ok / r.seconds }, notes: r.failed > 0 ? [`${r.failed} failed exchanges`] : [] };
 }
