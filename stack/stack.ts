@@ -145,7 +145,7 @@ export class Stack {
     iface.acceptAnyDestination = options.acceptAnyDestination === true;
     iface.framesOwnedByReceiver = link.framesOwnedByReceiver === true;
     if (options.offloads !== undefined && typeof options.offloads !== 'boolean') throw new TypeError('offloads must be a boolean');
-    iface.offloads = agreeOffloads(link.offloads, options.offloads !== false, mtu);
+    iface.offloads = agreeOffloads(link.offloads, options.offloads !== false, mtu, link.mtu);
     iface.dad = options.dad !== false;
     iface.slaac = options.slaac === true;
     setMldEnabled(iface, options.mld === true);

@@ -14,6 +14,13 @@ test('segmentation needs checksum offload and a size above the MTU; it is capped
   t.deepEqual(agreeOffloads({ rxChecksumAndCoalescing: true }, true, 1500), { rxChecksumAndCoalescing: true });
 });
 
+test('no segmentation on an interface configured below its link MTU: the link would cut too large', (t) => {
+  t.deepEqual(agreeOffloads({ txTcpChecksum: true, txTcpSegmentation: 65535 }, true, 1400, 1500), { txTcpChecksum: true });
+  const stack = new Stack({ seed: 1 });
+  const link = { mtu: 1500, linkType: 'ethernet' as const, offloads: { txTcpChecksum: true as const, txTcpSegmentation: 65535 } };
+  t.deepEqual(stack.addInterface(link, { ipv4: '10.0.0.1/24', mtu: 1400 }).offloads, { txTcpChecksum: true });
+});
+
 test('addInterface records what was agreed and rejects a non-boolean offloads option', (t) => {
   const stack = new Stack({ seed: 1 });
   const link = { mtu: 1500, linkType: 'ethernet' as const, offloads: { txTcpChecksum: true as const, txTcpSegmentation: 65535 } };
