@@ -35,6 +35,8 @@ with its status.
   --dns-upstream ADDR[:PORT]  forward DNS there instead of to the host's resolv.conf
                           ([V6ADDR]:PORT for IPv6; repeatable, tried in order)
   --no-dns                no DNS forwarder and no resolv.conf for the namespace
+  --no-offloads           plain frames with complete checksums on the TAP (no virtio-net header,
+                          no checksum or segmentation offload)
   --pcap FILE             capture the TAP link to FILE
   --stats [SECONDS]       print an ss -ti-like table of connections every SECONDS (default 2)
   -q, --quiet             no progress lines
@@ -51,6 +53,7 @@ const SPECS: OptionSpec[] = [
   { name: 'mtu', kind: 'value' },
   { name: 'dns-upstream', kind: 'value', repeat: true },
   { name: 'no-dns', kind: 'flag' },
+  { name: 'no-offloads', kind: 'flag' },
   { name: 'pcap', kind: 'value' },
   { name: 'stats', kind: 'optional-number' },
   { name: 'quiet', short: 'q', kind: 'flag' },
@@ -112,6 +115,7 @@ export async function runNetns(args: readonly string[], io: CommandIo): Promise<
         ...optional('gateway6', one(p, 'gateway6')),
         ...optional('pcap', one(p, 'pcap')),
         mtu,
+        offloads: !p.options.has('no-offloads'),
         services,
         forwards,
         dns: !p.options.has('no-dns'),

@@ -243,6 +243,28 @@ maybe('--pcap captures the TAP link and --stats prints the connection table', as
   }
 });
 
+maybe('--no-offloads: the TAP carries plain frames, every TCP checksum in the capture is complete', async (t) => {
+  const dir = fs.mkdtempSync(join(os.tmpdir(), `usernet-clitest-${process.pid}-`));
+  try {
+    const tcpLines = async (extra: string[]): Promise<string[]> => {
+      const pcap = join(dir, `ns-${extra.length}.pcap`);
+      const r = cli(['netns', '-q', ...extra, '--service', 'chargen', '--pcap', pcap, '--', 'sh', '-c', 'nc -d -w 1 10.0.2.3 19 | head -c 200000 > /dev/null']);
+      t.is((await r.exit).code, 0, r.err());
+      const decoded = execFileSync(process.execPath, [CLI, 'decode', pcap], { encoding: 'utf8' });
+      return decoded.split('\n').filter((l) => /Flags \[/.test(l));
+    };
+    const plain = await tcpLines(['--no-offloads']);
+    t.true(plain.length > 10, `${plain.length} TCP lines`);
+    t.deepEqual(plain.filter((l) => !/cksum 0x[0-9a-f]+ \(correct\)/.test(l)), []);
+    // With offloads (the default) checksums are left to the link, as on a NIC with offload: a
+    // capture shows them "incorrect" (only the pseudo-header sum is in the field).
+    const offloaded = await tcpLines([]);
+    t.true(offloaded.some((l) => /\(incorrect\)/.test(l)), 'partial checksums in the default capture');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 maybe('usernet serve answers on a TAP device with echo and http; SIGTERM removes the device', async (t) => {
   const tap = uniqueLinkName('uns');
   const r = cli(['serve', '--tap', tap, '--service', 'echo', '--service', 'http']);
