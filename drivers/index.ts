@@ -4,7 +4,7 @@
  * `drivers/tap/` and is exported from there.
  */
 
-export type { LinkDriver, LinkType } from '../stack/link';
+export type { LinkDriver, LinkOffloads, LinkType } from '../stack/link';
 export { realScheduler, SimulatedClock, SIMULATION_STEP_LIMIT, type ScheduledTask, type Scheduler } from './scheduler';
 export { Xoshiro128, deriveSeed, seedWords, type Prng } from './prng';
 export {
@@ -17,6 +17,7 @@ export {
   type MemoryLinkOptions,
   type MemoryLinkStats,
 } from './memory-link';
+export { MEMORY_LINK_OFFLOADS } from './memory-offloads';
 export { MemorySwitch, MAC_AGEING_MS, MAC_TABLE_LIMIT, type MemorySwitchOptions, type MemorySwitchStats } from './switch';
 export {
   impair,

@@ -16,7 +16,7 @@ export * from '../drivers';
 export * as wire from '../stack/wire';
 export { Drop, drop, isDrop } from '../stack/wire/drop';
 export { IpAddress } from '../stack/wire/address';
-export type { LinkDriver, LinkType } from '../stack/link';
+export type { LinkDriver, LinkOffloads, LinkType } from '../stack/link';
 export { TcpEngine, TcpConnection, TcpListener, isTcpError } from '../stack/tcp/engine';
 export type { TcpEvent, TcpConnectionStats, TcpEngineOptions, TcpConnectionOptions } from '../stack/tcp/engine';
 export * as sim from './sim';
