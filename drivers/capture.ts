@@ -7,7 +7,7 @@
  * whose network card offloads ("incorrect" checksums that the card completes).
  */
 
-import type { LinkDriver, LinkOffloads, LinkType } from '../stack/link';
+import type { FramePoolReturn, LinkDriver, LinkOffloads, LinkType } from '../stack/link';
 import { linkTypeNumberOf } from './pcap/format';
 import { PcapWriter } from './pcap/write';
 import { realScheduler, type Scheduler } from './scheduler';
@@ -76,6 +76,15 @@ export class CapturedLink implements LinkDriver {
 
   useOffloads(agreed: LinkOffloads): void {
     this.inner.useOffloads?.(agreed);
+  }
+
+  /**
+   * Frame recycling passes through to the inner link: a sent frame is written to the file (a
+   * synchronous copy, `PcapWriter.write`) before the inner link gets it, and not kept, so when
+   * the inner link gives it back nothing here still reads it. False when the inner link declines.
+   */
+  useFramePool(pool: FramePoolReturn): boolean {
+    return this.inner.useFramePool?.(pool) ?? false;
   }
 
   start(receive: (frames: Uint8Array[], checksumVouched?: Uint8Array) => void): void {

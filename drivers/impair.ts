@@ -268,7 +268,11 @@ export class ImpairedDirection {
   }
 }
 
-/** A `LinkDriver` whose traffic crosses two `ImpairedDirection`s. */
+/**
+ * A `LinkDriver` whose traffic crosses two `ImpairedDirection`s. It has no `useFramePool`: it
+ * keeps sent frames (delay, reordering) and may pass one frame to the inner link twice
+ * (duplication), so the inner link's "done with this frame" would not mean the memory is free.
+ */
 export class ImpairedLink implements LinkDriver {
   readonly mtu: number;
   readonly linkType: LinkType;

@@ -13,6 +13,8 @@ import type { Stack as CoreStack, NetInterface } from '../stack/stack';
 import type { ScheduledTask, Scheduler } from '../drivers/scheduler';
 import type { TcpEngine } from '../stack/tcp/engine';
 import type { TcpEvent } from '../stack/tcp/events';
+import { FramePool } from '../stack/iface/frame-pool';
+import { LINK_HEADROOM } from '../stack/wire/payload';
 
 /**
  * Real time with Node's timers. Deadline timers are unref'd: the stack's housekeeping (neighbour
@@ -78,11 +80,19 @@ export class StackRuntime {
     this.tcpEventListeners.push(listener);
   }
 
-  /** Starts `driver` and connects it to `iface`; frames it delivers go to the core. */
+  /**
+   * Starts `driver` and connects it to `iface`; frames it delivers go to the core. A driver that
+   * gives written frames back (`LinkDriver.useFramePool`) gets a pool sized for the largest frame
+   * the interface sends (TSO packet or MTU, plus the link header), which the transmit path uses.
+   */
   attach(driver: LinkDriver, iface: NetInterface): void {
     if (this.closed) throw new Error('runtime is closed');
     this.drivers.set(iface, driver);
     driver.useOffloads?.(iface.offloads);
+    if (driver.useFramePool !== undefined && iface.framePool === null) {
+      const pool = new FramePool(LINK_HEADROOM + (iface.offloads.txTcpSegmentation ?? iface.mtu));
+      if (driver.useFramePool(pool)) iface.framePool = pool;
+    }
     driver.start((frames, checksumVouched) => {
       if (this.closed) return;
       this.core.input(iface, frames, this.clock.now(), checksumVouched);

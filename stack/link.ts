@@ -36,6 +36,20 @@ export interface LinkOffloads {
   rxChecksumAndCoalescing?: true;
 }
 
+/**
+ * Where a driver gives back the memory of frames it is done with (`LinkDriver.useFramePool`),
+ * so that the stack can build later frames in it instead of allocating (a fresh 64 KiB
+ * ArrayBuffer per TCP segment costs more in garbage collection than the segment's own work).
+ */
+export interface FramePoolReturn {
+  /**
+   * `frame`, once given to `send`, will never be read or kept by the driver again: its memory
+   * may be overwritten from now on. Frames whose memory the pool did not lend are ignored, and
+   * so is a second release of the same frame.
+   */
+  release(frame: Uint8Array): void;
+}
+
 export interface LinkDriver {
   /** Largest payload of a frame (the IP packet), not counting the 14-byte Ethernet header. */
   readonly mtu: number;
@@ -57,6 +71,19 @@ export interface LinkDriver {
    * possibly empty). Until then, and for anything left out, frames are plain.
    */
   useOffloads?(agreed: LinkOffloads): void;
+  /**
+   * Frame recycling, for drivers that know when they are done with a sent frame (the TAP driver:
+   * after a successful write the kernel has copied the bytes). Called at most once, before
+   * `start`. A driver that returns true promises to call `pool.release(frame)` for frames passed
+   * to `send` once it no longer references them — written, refused, or dropped (queue full,
+   * closed) — at most once per frame and never for one it still holds (a frame waiting in a
+   * queue is released only once it was written). The stack then builds some frames in memory
+   * it took back. False (or no method): frames are never released and the stack allocates.
+   * Links that hand sent frames to someone else (memory links pass the frame itself to the
+   * receiver) and wrappers that keep frames (`impair` delays, reorders and duplicates them)
+   * must not accept; a wrapper passes the pool on only when it keeps no reference itself.
+   */
+  useFramePool?(pool: FramePoolReturn): boolean;
   /**
    * Starts delivery. `receive` is called with batches of frames in arrival order. The driver
    * owns the frames' memory until `receive` returns: a receiver that keeps bytes must copy them

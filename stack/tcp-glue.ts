@@ -67,6 +67,7 @@ export class TcpGlue<E extends TcpEngineLike = TcpEngineLike> {
       },
       isLocalAddress: (a) => host.isLocalAddress(a),
       tcpSegmentationFor: (_local, remote) => this.tcpSegmentationFor(remote),
+      frameBuffer: (remote, bytes) => this.frameBuffer(remote, bytes),
     };
     this.engine = factory(env);
   }
@@ -203,6 +204,17 @@ export class TcpGlue<E extends TcpEngineLike = TcpEngineLike> {
     const p = remote.family === 4 ? routeIpv4(this.host, remote.v4, this.now) : routeIpv6(this.host, remote, this.now);
     if (typeof p === 'string' || p.mtu < p.iface.mtu) return 0;
     return p.iface.offloads.txTcpSegmentation ?? 0;
+  }
+
+  /**
+   * A buffer from the frame pool of the interface toward `remote` (`TcpEnvironment.frameBuffer`),
+   * or null. The pool lends it until the link has written the frame built in it.
+   */
+  private frameBuffer(remote: IpAddress, bytes: number): Uint8Array | null {
+    // Asked for every data segment: skip the route lookup when no link gives frames back.
+    if (!this.host.interfaces.some((i) => i.framePool !== null)) return null;
+    const p = remote.family === 4 ? routeIpv4(this.host, remote.v4, this.now) : routeIpv6(this.host, remote, this.now);
+    return typeof p === 'string' ? null : (p.iface.framePool?.take(bytes) ?? null);
   }
 
   private mtuFor(remote: IpAddress): number {

@@ -15,7 +15,7 @@
  */
 
 import createDebug from 'debug';
-import type { LinkDriver, LinkOffloads } from '../../stack/link';
+import type { FramePoolReturn, LinkDriver, LinkOffloads } from '../../stack/link';
 import type { MacAddress } from '../../stack/wire/address';
 import {
   loadTapAddon, RX_FLAG_COALESCED, RX_FLAG_VOUCHED, TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, TUN_F_TSO_ECN,
@@ -243,6 +243,18 @@ export class TapDriver implements LinkDriver {
     log('%s: offloads %o', this.lastName, this.agreed);
   }
 
+  /**
+   * Frame recycling (`LinkDriver.useFramePool`): the kernel copies a frame during the write, so
+   * every sent frame goes back to `pool` once written — straight away, or when it leaves the
+   * EAGAIN queue — or once dropped (queue full, closed). Before `start`; accepts (true).
+   */
+  useFramePool(pool: FramePoolReturn): boolean {
+    if (this.closed) throw new Error(`TAP device ${this.lastName} is closed`);
+    if (this.receive !== undefined) throw new Error(`TAP device ${this.lastName}: the frame pool is given before start`);
+    this.tx.pool = pool;
+    return true;
+  }
+
   start(receive: (frames: Uint8Array[], checksumVouched?: Uint8Array) => void): void {
     if (this.closed) throw new Error(`TAP device ${this.lastName} is closed`);
     if (this.receive !== undefined) throw new Error(`TAP device ${this.lastName} already started`);
@@ -257,6 +269,8 @@ export class TapDriver implements LinkDriver {
   send(frames: Uint8Array[]): void {
     if (this.closed) {
       this.droppedAfterClose += frames.length;
+      const pool = this.tx.pool;
+      if (pool !== null) for (const f of frames) pool.release(f);
       return;
     }
     this.tx.send(frames);

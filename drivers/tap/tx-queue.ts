@@ -1,7 +1,11 @@
 /**
  * The TAP driver's transmit path: frames go straight to the descriptor; when the kernel says
  * EAGAIN the rest wait in a bounded queue (tail drop beyond it) until the descriptor is writable.
+ * With a frame pool (`LinkDriver.useFramePool`), each frame is given back once the queue is done
+ * with it: written (the kernel copied it), refused, or dropped — never while it waits.
  */
+
+import type { FramePoolReturn } from '../../stack/link';
 
 /** What the queue writes through: the native handle, or a fake in tests. */
 export interface FrameWriter {
@@ -20,6 +24,8 @@ export class TxQueue {
   /** Frames waiting, from `head` on; the array is compacted when the head moves far. */
   private pending: Uint8Array[] = [];
   private head = 0;
+  /** Where finished frames go back to (`LinkDriver.useFramePool`); null: nowhere. */
+  pool: FramePoolReturn | null = null;
 
   constructor(
     private readonly writer: FrameWriter,
@@ -65,6 +71,7 @@ export class TxQueue {
   /** Drops everything waiting (on close). */
   clear(): void {
     this.dropped += this.queued;
+    this.releaseRange(this.pending, this.head, this.pending.length);
     this.pending = [];
     this.head = 0;
   }
@@ -75,11 +82,13 @@ export class TxQueue {
       next = this.writer.writeFrames(frames, from);
     } catch (err) {
       this.dropped += frames.length - from;
+      this.releaseRange(frames, from, frames.length);
       this.onError(err as Error);
       return frames.length;
     }
     for (let i = from; i < next; i++) this.writtenBytes += frames[i]!.byteLength;
     this.written += next - from;
+    this.releaseRange(frames, from, next);
     return next;
   }
 
@@ -87,5 +96,13 @@ export class TxQueue {
     const take = Math.min(this.limit - this.queued, frames.length - from);
     for (let i = 0; i < take; i++) this.pending.push(frames[from + i]!);
     this.dropped += frames.length - from - take;
+    this.releaseRange(frames, from + take, frames.length);
+  }
+
+  /** Gives frames[from..to) back to the pool: the queue holds no reference to them any more. */
+  private releaseRange(frames: readonly Uint8Array[], from: number, to: number): void {
+    const pool = this.pool;
+    if (pool === null) return;
+    for (let i = from; i < to; i++) pool.release(frames[i]!);
   }
 }

@@ -10,6 +10,7 @@ import { claimHeadroom } from '../wire/payload';
 import { IpAddress, bytesEqual, type Ipv4Address, type MacAddress } from '../wire/address';
 import type { LinkOffloads, LinkType } from '../link';
 import { NeighbourCache } from '../neighbour/cache';
+import type { FramePool } from './frame-pool';
 import type { Counters } from '../counters';
 import { prefixMatches } from '../route';
 
@@ -63,6 +64,11 @@ export class NetInterface {
   framesOwnedByReceiver = false;
   /** The offloads agreed with the link (`stack/iface/offloads.ts`); the runtime tells the driver. */
   offloads: LinkOffloads = {};
+  /**
+   * Buffers for large frames that the link gives back once written (`LinkDriver.useFramePool`);
+   * null when it does not (then every frame is allocated). Set by the runtime before `start`.
+   */
+  framePool: FramePool | null = null;
   /** Frames for the driver, in order; the runtime owns them once drained. */
   outbox: Uint8Array[] = [];
 

@@ -25,6 +25,11 @@ export interface TcpEnvironment {
    * cuts into MTU-sized segments; 0 when segments must fit the MTU. Optional: absent means 0.
    */
   tcpSegmentationFor?(local: IpAddress, remote: IpAddress): number;
+  /**
+   * Memory for a frame of `bytes` bytes (headroom included) toward `remote`, from the outgoing
+   * interface's frame pool (`stack/iface/frame-pool.ts`), or null: allocate. Optional.
+   */
+  frameBuffer?(remote: IpAddress, bytes: number): Uint8Array | null;
 }
 
 export interface TcpSegmentOut {

@@ -78,7 +78,8 @@ function emitDataSegment(cb: ControlBlock, seq: number, flags: number, len: numb
   const repr = buildSegment(cb, seq, flags, NO_DATA, now);
   const hl = tcpHeaderLen(repr);
   const headroom = transportHeadroom(cb.local.family);
-  const segment = new Uint8Array(headroom + hl + len).subarray(headroom);
+  const bytes = headroom + hl + len;
+  const segment = (cb.host.env.frameBuffer?.(cb.remote, bytes) ?? new Uint8Array(bytes)).subarray(headroom);
   cb.sendBuffer.copyInto(seqDiff(seq, cb.bufSeq), len, segment, hl);
   repr.payload = segment.subarray(hl);
   cb.host.transmit({ src: cb.local, dst: cb.remote, repr, segment, headroom });
