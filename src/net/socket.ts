@@ -66,7 +66,15 @@ export class Socket extends SocketState {
 
   constructor(options?: SocketConstructorOptions | number) {
     if (typeof options === 'number') throw ERR_FEATURE_UNAVAILABLE_ON_PLATFORM('net.Socket({ fd }) on a usernet stack');
-    const o: SocketConstructorOptions & { emitClose?: boolean; autoDestroy?: boolean; decodeStrings?: boolean } = { ...options };
+    // The four keys set below come first in the literal: V8 adds a property to a spread copy
+    // slowly (~0.4 µs each, a new map every time), while overwriting one it already has is cheap.
+    const o: SocketConstructorOptions & { emitClose?: boolean; autoDestroy?: boolean; decodeStrings?: boolean } = {
+      allowHalfOpen: false,
+      emitClose: false,
+      autoDestroy: true,
+      decodeStrings: false,
+      ...options,
+    };
     if (o.fd !== undefined) throw ERR_FEATURE_UNAVAILABLE_ON_PLATFORM('net.Socket({ fd }) on a usernet stack');
     o.allowHalfOpen = Boolean(o.allowHalfOpen);
     o.emitClose = false; // 'close' is emitted by the handle's close callback, with hadError
@@ -315,7 +323,8 @@ export class Socket extends SocketState {
 
   /** Marks normalized arguments so `connect` does not normalize them twice (Node's normalizedArgsSymbol). */
   static normalized(args: readonly unknown[]): unknown {
-    return { ...normalizeArgs(args), [kNormalized]: true };
+    const n = normalizeArgs(args);
+    return { options: n.options, cb: n.cb, [kNormalized]: true };
   }
 
   private context(): NetContext {

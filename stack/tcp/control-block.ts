@@ -47,6 +47,21 @@ export const SACK_BLOCK_LEN = 8;
 
 let nextId = 1;
 
+/** The counter each state's entries are counted under (`state:ESTABLISHED` …), named once. */
+const STATE_COUNTER: Readonly<Record<TcpState, string>> = {
+  CLOSED: 'state:CLOSED',
+  LISTEN: 'state:LISTEN',
+  'SYN-SENT': 'state:SYN-SENT',
+  'SYN-RECEIVED': 'state:SYN-RECEIVED',
+  ESTABLISHED: 'state:ESTABLISHED',
+  'FIN-WAIT-1': 'state:FIN-WAIT-1',
+  'FIN-WAIT-2': 'state:FIN-WAIT-2',
+  'CLOSE-WAIT': 'state:CLOSE-WAIT',
+  CLOSING: 'state:CLOSING',
+  'LAST-ACK': 'state:LAST-ACK',
+  'TIME-WAIT': 'state:TIME-WAIT',
+};
+
 export abstract class ControlBlock {
   readonly id = nextId++;
   state: TcpState = 'CLOSED';
@@ -230,8 +245,9 @@ export abstract class ControlBlock {
     const prev = this.state;
     if (prev === next) return;
     this.state = next;
-    logState('%s %s → %s (%s)', this.toString(), prev, next, cause);
-    this.host.count(`state:${next}`);
+    // Per connection this runs ~6 times: no text for a logger that is off, no counter name built.
+    if (logState.enabled) logState('%s %s → %s (%s)', this.toString(), prev, next, cause);
+    this.host.count(STATE_COUNTER[next]);
     this.host.stateChanged(this, prev, next);
   }
 
