@@ -225,7 +225,9 @@ export class Stack {
   poll(now: number): void {
     if (this.closed) return;
     // Packets looped back during this batch wait for the next poll (nextDeadline says "now").
-    for (const p of this.loopback.outbox.splice(0, LOOPBACK_BATCH)) frameInput(this.link, this.loopback, p, now);
+    if (this.loopback.outbox.length > 0) {
+      for (const p of this.loopback.outbox.splice(0, LOOPBACK_BATCH)) frameInput(this.link, this.loopback, p, now);
+    }
     for (const iface of this.ifaces) {
       if (iface.isLoopback) continue;
       if (iface.linkType === 'ethernet') arpPoll(this.host, iface, now);

@@ -79,7 +79,9 @@ export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
   private readonly deferred = new DeferredSyns(this, this);
   private readonly passive = new PassiveOpen(this, this.connections, this.deferred, (cb, now) => this.initSend(cb, now));
   private events: TcpEvent[] = [];
-  private readonly woken = new Set<ControlBlock>();
+  /** Blocks with something to send; `poll` swaps it with `wokenSpare` (no copy per poll). */
+  private woken = new Set<ControlBlock>();
+  private wokenSpare = new Set<ControlBlock>();
   private timeWaitCount = 0;
   /**
    * Connections `poll` and `nextDeadline` look at one by one: every block not in TIME-WAIT. TIME-WAIT
@@ -201,16 +203,24 @@ export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
   poll(now: number): void {
     this.lastNow = now;
     this.deferred.expire(now);
-    for (const cb of [...this.active]) {
-      if (deadlineOf(cb) <= now) fireTimers(cb, now);
-    }
+    // The due blocks are gathered first (a timer may take its block out of `active`); a block's
+    // timers change only its own deadline. Most polls find none due and allocate nothing.
+    let due: ControlBlock[] | null = null;
+    for (const cb of this.active) if (deadlineOf(cb) <= now) (due ??= []).push(cb);
+    if (due !== null) for (const cb of due) fireTimers(cb, now);
     this.expireTimeWait(now);
-    const woken = [...this.woken];
-    this.woken.clear();
-    for (const cb of woken) {
-      if (cb.state === 'CLOSED') continue;
-      if (isSynchronized(cb.state) && !peerHasClosed(cb.state) && windowUpdateDue(cb)) cb.ackNow = true;
-      transmitReady(cb, now);
+    // Blocks woken while these transmit go to the fresh set, for the next poll (as before a copy).
+    const woken = this.woken;
+    this.woken = this.wokenSpare;
+    try {
+      for (const cb of woken) {
+        if (cb.state === 'CLOSED') continue;
+        if (isSynchronized(cb.state) && !peerHasClosed(cb.state) && windowUpdateDue(cb)) cb.ackNow = true;
+        transmitReady(cb, now);
+      }
+    } finally {
+      woken.clear();
+      this.wokenSpare = woken;
     }
   }
 

@@ -5,8 +5,38 @@
  * words mixed by ARX rounds. Only unpredictability to an off-path attacker matters here.
  */
 
+/**
+ * The four state words of one hash in progress (HalfSipHash's v0…v3). A typed array keeps them
+ * unsigned 32-bit without `>>> 0` on every store, and a call allocates nothing: the rounds used
+ * to be closures over the four variables, a context and two functions per hash, per connection.
+ * Not re-entrant, and nothing here calls out while a hash is in progress.
+ */
+const v = new Uint32Array(4);
+
 function rotl(x: number, b: number): number {
-  return ((x << b) | (x >>> (32 - b))) >>> 0;
+  return (x << b) | (x >>> (32 - b));
+}
+
+/** One SipRound on `v`. */
+function sipRound(): void {
+  v[0] = v[0]! + v[1]!;
+  v[1] = rotl(v[1]!, 5) ^ v[0]!;
+  v[0] = rotl(v[0]!, 16);
+  v[2] = v[2]! + v[3]!;
+  v[3] = rotl(v[3]!, 8) ^ v[2]!;
+  v[0] = v[0]! + v[3]!;
+  v[3] = rotl(v[3]!, 7) ^ v[0]!;
+  v[2] = v[2]! + v[1]!;
+  v[1] = rotl(v[1]!, 13) ^ v[2]!;
+  v[2] = rotl(v[2]!, 16);
+}
+
+/** Mixes one message word into `v` (two compression rounds). */
+function absorb(m: number): void {
+  v[3] = v[3]! ^ m;
+  sipRound();
+  sipRound();
+  v[0] = v[0]! ^ m;
 }
 
 export class KeyedHash {
@@ -15,36 +45,29 @@ export class KeyedHash {
     private readonly k1: number,
   ) {}
 
-  /** Hashes `words` (each taken as an unsigned 32-bit number) into 32 bits. */
-  hash(words: readonly number[]): number {
-    let v0 = this.k0 >>> 0;
-    let v1 = this.k1 >>> 0;
-    let v2 = (0x6c796765 ^ this.k0) >>> 0;
-    let v3 = (0x74656462 ^ this.k1) >>> 0;
-    const round = (): void => {
-      v0 = (v0 + v1) >>> 0;
-      v1 = rotl(v1, 5) ^ v0;
-      v0 = rotl(v0, 16);
-      v2 = (v2 + v3) >>> 0;
-      v3 = rotl(v3, 8) ^ v2;
-      v0 = (v0 + v3) >>> 0;
-      v3 = rotl(v3, 7) ^ v0;
-      v2 = (v2 + v1) >>> 0;
-      v1 = rotl(v1, 13) ^ v2;
-      v2 = rotl(v2, 16);
-    };
-    const absorb = (m: number): void => {
-      v3 = (v3 ^ m) >>> 0;
-      round();
-      round();
-      v0 = (v0 ^ m) >>> 0;
-    };
-    for (const w of words) absorb(w >>> 0);
-    absorb(((words.length * 4) << 24) >>> 0);
-    v2 = (v2 ^ 0xff) >>> 0;
-    for (let i = 0; i < 4; i++) round();
-    return (v1 ^ v3) >>> 0;
+  /** Hashes the first `length` of `words` (each taken as an unsigned 32-bit number) into 32 bits. */
+  hash(words: readonly number[], length = words.length): number {
+    v[0] = this.k0;
+    v[1] = this.k1;
+    v[2] = 0x6c796765 ^ this.k0;
+    v[3] = 0x74656462 ^ this.k1;
+    for (let i = 0; i < length; i++) absorb(words[i]! >>> 0);
+    absorb(((length * 4) << 24) >>> 0);
+    v[2] = v[2]! ^ 0xff;
+    for (let i = 0; i < 4; i++) sipRound();
+    return (v[1]! ^ v[3]!) >>> 0;
   }
+}
+
+/**
+ * Appends the words of an address (1 for IPv4, 4 for IPv6) to `out` from index `at`; returns the
+ * index after them. For callers that reuse one word array per hash instead of building arrays.
+ */
+export function putAddressWords(out: number[], at: number, bytes: Uint8Array): number {
+  for (let i = 0; i + 4 <= bytes.length; i += 4) {
+    out[at++] = ((bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!) >>> 0;
+  }
+  return at;
 }
 
 /** The words of an address, for hashing: 1 for IPv4, 4 for IPv6. */

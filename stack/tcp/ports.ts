@@ -6,10 +6,12 @@
  */
 
 import type { IpAddress } from '../wire/address';
-import { KeyedHash, addressWords } from './hash';
+import { KeyedHash, putAddressWords } from './hash';
 
 export class EphemeralPorts {
   private readonly f: KeyedHash;
+  /** The hashed words (addresses and the remote port), reused by every pick. */
+  private readonly words: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0];
   /** RFC 6056's next_ephemeral, seeded so two stacks do not walk in step. */
   private nextEphemeral: number;
 
@@ -28,7 +30,11 @@ export class EphemeralPorts {
    */
   pick(local: IpAddress, remote: IpAddress, remotePort: number, inUse: (port: number) => boolean): number | null {
     const count = this.max - this.min + 1;
-    const offset = this.f.hash([...addressWords(local.bytes), ...addressWords(remote.bytes), remotePort]);
+    const w = this.words;
+    let n = putAddressWords(w, 0, local.bytes);
+    n = putAddressWords(w, n, remote.bytes);
+    w[n++] = remotePort;
+    const offset = this.f.hash(w, n);
     for (let i = 0; i < count; i++) {
       const port = this.min + ((offset + this.nextEphemeral) % count);
       this.nextEphemeral = (this.nextEphemeral + 1) >>> 0;

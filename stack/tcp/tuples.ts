@@ -6,8 +6,18 @@
 import type { IpAddress } from '../wire/address';
 import type { ControlBlock } from './control-block';
 
-function tupleKey(local: IpAddress, localPort: number, remote: IpAddress, remotePort: number): string {
-  return `${local.key}|${localPort}|${remote.key}|${remotePort}`;
+/**
+ * The two ports as one number (below 2^32, exact in a double): the table's key. The addresses
+ * are compared within the key's bucket — usually one block, more only when several local or
+ * remote addresses use the same port pair. A key built as text cost a string per lookup, and
+ * every segment in looks its connection up.
+ */
+function portsKey(localPort: number, remotePort: number): number {
+  return localPort * 65536 + remotePort;
+}
+
+function sameTuple(cb: ControlBlock, local: IpAddress, localPort: number, remote: IpAddress, remotePort: number): boolean {
+  return cb.localPort === localPort && cb.remotePort === remotePort && cb.local.key === local.key && cb.remote.key === remote.key;
 }
 
 /** Whether `p` is a port number (0 included: "any" where the caller allows it). */
@@ -16,28 +26,45 @@ export function validPort(p: number): boolean {
 }
 
 export class ConnectionTable<C extends ControlBlock = ControlBlock> {
-  private readonly byTuple = new Map<string, C>();
+  /** Port pair → the blocks with those ports (distinct address pairs), in the order filed. */
+  private readonly byPorts = new Map<number, C[]>();
 
   get(local: IpAddress, localPort: number, remote: IpAddress, remotePort: number): C | undefined {
-    return this.byTuple.get(tupleKey(local, localPort, remote, remotePort));
+    const bucket = this.byPorts.get(portsKey(localPort, remotePort));
+    if (bucket === undefined) return undefined;
+    for (const cb of bucket) if (sameTuple(cb, local, localPort, remote, remotePort)) return cb;
+    return undefined;
   }
 
   has(local: IpAddress, localPort: number, remote: IpAddress, remotePort: number): boolean {
-    return this.byTuple.has(tupleKey(local, localPort, remote, remotePort));
+    return this.get(local, localPort, remote, remotePort) !== undefined;
   }
 
   /** Files `cb` under its tuple (replacing whatever was there). */
   add(cb: C): void {
-    this.byTuple.set(tupleKey(cb.local, cb.localPort, cb.remote, cb.remotePort), cb);
+    const key = portsKey(cb.localPort, cb.remotePort);
+    const bucket = this.byPorts.get(key);
+    if (bucket === undefined) {
+      this.byPorts.set(key, [cb]);
+      return;
+    }
+    const i = bucket.findIndex((o) => sameTuple(o, cb.local, cb.localPort, cb.remote, cb.remotePort));
+    if (i >= 0) bucket[i] = cb;
+    else bucket.push(cb);
   }
 
   /** Removes `cb`, if its tuple still holds it (not a newer block that reopened the tuple). */
   remove(cb: ControlBlock): void {
-    const key = tupleKey(cb.local, cb.localPort, cb.remote, cb.remotePort);
-    if (this.byTuple.get(key) === cb) this.byTuple.delete(key);
+    const key = portsKey(cb.localPort, cb.remotePort);
+    const bucket = this.byPorts.get(key);
+    if (bucket === undefined) return;
+    const i = bucket.indexOf(cb as C);
+    if (i < 0) return;
+    if (bucket.length === 1) this.byPorts.delete(key);
+    else bucket.splice(i, 1);
   }
 
-  values(): IterableIterator<C> {
-    return this.byTuple.values();
+  *values(): IterableIterator<C> {
+    for (const bucket of this.byPorts.values()) yield* bucket;
   }
 }
