@@ -94,7 +94,8 @@ export interface LinkDriver {
   start(receive: (frames: Uint8Array[], checksumVouched?: Uint8Array) => void): void;
   /**
    * Sends frames in order. The driver may keep references to the frames until they are written,
-   * so callers must not reuse their bytes after this call.
+   * so callers must not reuse their bytes after this call — unless and until the driver gives a
+   * frame back through the pool of `useFramePool`.
    */
   send(frames: Uint8Array[]): void;
   /** Stops delivery and releases the link; resolves when nothing more will be delivered. */
