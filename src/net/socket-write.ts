@@ -12,10 +12,28 @@ import type { Chunk } from './socket-state';
 
 export type WriteCallback = (error?: Error | null) => void;
 
+/**
+ * Buffers whose writer gives them up for good (`handOverBuffer`): written without a copy. A weak
+ * set, so a buffer handed over but never written costs nothing.
+ */
+const handedOver = new WeakSet<Uint8Array>();
+
+/**
+ * A usernet extension for code that forwards bytes it will never touch again (the relay passing a
+ * host socket's `'data'` chunk on): the next write of exactly this buffer to a usernet socket keeps
+ * it instead of copying it. Node's contract otherwise lets a writer reuse its buffer once the
+ * write callback ran, and TCP may still need the bytes then (retransmission), hence the copy.
+ */
+export function handOverBuffer(buf: Uint8Array): void {
+  handedOver.add(buf);
+}
+
 /** Bytes the transport may keep after the write callback: a copy (or a fresh buffer for strings). */
 function ownedBuffer(c: Chunk): Buffer {
   if (typeof c.chunk === 'string') return Buffer.from(c.chunk, c.encoding);
-  return Buffer.from(c.chunk as Uint8Array); // copies
+  const bytes = c.chunk as Uint8Array;
+  if (handedOver.delete(bytes)) return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Buffer.from(bytes); // copies
 }
 
 /** `Socket._write`/`_writev`: hands `data` to the handle as one write; `cb` runs once the bytes are in the transport. */

@@ -16,6 +16,7 @@
 
 import createDebug from 'debug';
 import type { RelaySocket } from './types';
+import { handOverBuffer } from '../net/socket-write';
 
 const log = createDebug('usernet:relay');
 
@@ -93,7 +94,10 @@ export function splice(a: RelaySocket, b: RelaySocket, label = 'relay'): Splice 
     from.on('data', (chunk: Buffer) => {
       if (side === 'a') count.aToB += chunk.length;
       else count.bToA += chunk.length;
-      if (to.destroyed || to.writableEnded || to.write(chunk)) return;
+      if (to.destroyed || to.writableEnded) return;
+      // The chunk is a fresh buffer nobody else holds: a usernet socket may keep it uncopied.
+      handOverBuffer(chunk);
+      if (to.write(chunk)) return;
       // Backpressure: stop reading until the other socket has written what it holds. The
       // 'drain' listener is added only then: most relayed exchanges never fill a socket's
       // buffer, and every listener a connection registers is work per connection.
