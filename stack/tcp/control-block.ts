@@ -164,6 +164,8 @@ export abstract class ControlBlock {
   /** The user knows this connection (active: from connect; passive: from its accept event). */
   announced: boolean;
   writeBlocked = false;
+  /** In the engine's list of blocks its next `poll` sends for (`TcpEngine.wake`). */
+  queuedForPoll = false;
   /** Time of the last segment heard from the peer (keepalive idle clock). */
   lastHeard = 0;
   /** An ICMP error seen while synchronized (RFC 1122 §4.2.3.9 "soft error"), reported on give-up. */

@@ -79,9 +79,13 @@ export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
   private readonly deferred = new DeferredSyns(this, this);
   private readonly passive = new PassiveOpen(this, this.connections, this.deferred, (cb, now) => this.initSend(cb, now));
   private events: TcpEvent[] = [];
-  /** Blocks with something to send; `poll` swaps it with `wokenSpare` (no copy per poll). */
-  private woken = new Set<ControlBlock>();
-  private wokenSpare = new Set<ControlBlock>();
+  /**
+   * Blocks with something to send, each once (its `queuedForPoll` flag); `poll` swaps the list with
+   * `wokenSpare`. A list and a flag instead of a Set: a Set's `clear()` allocates a new table,
+   * once per poll.
+   */
+  private woken: ControlBlock[] = [];
+  private wokenSpare: ControlBlock[] = [];
   private timeWaitCount = 0;
   /**
    * Connections `poll` and `nextDeadline` look at one by one: every block not in TIME-WAIT. TIME-WAIT
@@ -212,6 +216,7 @@ export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
     // Blocks woken while these transmit go to the fresh set, for the next poll (as before a copy).
     const woken = this.woken;
     this.woken = this.wokenSpare;
+    for (const cb of woken) cb.queuedForPoll = false;
     try {
       for (const cb of woken) {
         if (cb.state === 'CLOSED') continue;
@@ -219,14 +224,14 @@ export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
         transmitReady(cb, now);
       }
     } finally {
-      woken.clear();
+      woken.length = 0;
       this.wokenSpare = woken;
     }
   }
 
   /** Earliest time `poll()` has work to do; Infinity when idle. */
   nextDeadline(): number {
-    if (this.woken.size > 0) return this.lastNow;
+    if (this.woken.length > 0) return this.lastNow;
     let t = this.deferred.nextDeadline();
     for (const cb of this.active) t = Math.min(t, deadlineOf(cb));
     // The oldest TIME-WAIT entry is due first (or, when it was restarted, is moved on then).
@@ -385,7 +390,9 @@ export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
   }
 
   wake(cb: ControlBlock): void {
-    this.woken.add(cb);
+    if (cb.queuedForPoll) return;
+    cb.queuedForPoll = true;
+    this.woken.push(cb);
   }
 
   count(name: string): void {
@@ -429,7 +436,10 @@ export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
     if (prev === 'TIME-WAIT') this.timeWaitCount--;
     if (next === 'CLOSED') {
       this.connections.remove(cb);
-      this.woken.delete(cb);
+      if (cb.queuedForPoll) {
+        cb.queuedForPoll = false;
+        this.woken.splice(this.woken.indexOf(cb), 1);
+      }
       this.active.delete(cb);
       this.timeWaiting.delete(cb);
     } else if (next === 'TIME-WAIT') {
