@@ -5,6 +5,7 @@
  */
 
 import type { TcpEngine } from '../../stack/tcp/engine';
+import { IpAddress } from '../../stack/wire/address';
 import type { TcpEvent } from '../../stack/tcp/events';
 import { TcpEventRouter } from './dispatch';
 
@@ -68,6 +69,23 @@ export class NetContext {
 
   get tcp(): TcpEngine {
     return this.runtime.tcp;
+  }
+
+  /** The text `parseAddress` parsed last and its result (null: not an address). */
+  private lastAddressText = '';
+  private lastAddress: IpAddress | null = null;
+
+  /**
+   * `IpAddress.parse`, remembering the last text: clients connect to the same address again and
+   * again, and parsing it anew cost more than the rest of a connect's bookkeeping. Addresses are
+   * immutable values (`IpAddress.v4` shares them the same way).
+   */
+  parseAddress(text: string): IpAddress | null {
+    if (text !== this.lastAddressText) {
+      this.lastAddress = IpAddress.parse(text);
+      this.lastAddressText = text;
+    }
+    return this.lastAddress;
   }
 
   private closed = false;

@@ -300,7 +300,7 @@ export class TcpHandle extends StreamHandleBase implements StreamHandle, Connect
 
   connect(req: ConnectReq, address: string, port: number, family: 4 | 6): number {
     if (this.closed) return uvErrno('EBADF');
-    const remote = IpAddress.parse(address);
+    const remote = this.ctx.parseAddress(address);
     if (remote === null || remote.family !== family) return uvErrno('EINVAL');
     const local = this.bound !== null && !this.bound.address.isUnspecified() ? this.bound.address : undefined;
     if (local !== undefined && local.family !== remote.family) return uvErrno('EAFNOSUPPORT');

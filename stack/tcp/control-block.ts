@@ -196,7 +196,8 @@ export abstract class ControlBlock {
     this.ourMss = Math.max(fallback, Math.min(65495, mtuMss));
     this.peerMss = fallback;
     this.tsOffset = host.random32();
-    this.cc = createCongestionControl(opts.congestion ?? o.congestion, this.effectiveMss, this.toString(), this.rtt);
+    // The connection itself names its controller in logs: its text is built only when a line is.
+    this.cc = createCongestionControl(opts.congestion ?? o.congestion, this.mssWithin(mtuMss), this, this.rtt);
   }
 
   /** This block as the user sees it (the one concrete subclass is `TcpConnection`). */
@@ -204,7 +205,11 @@ export abstract class ControlBlock {
 
   /** Effective send MSS (RFC 9293 §3.7.1 "Eff.snd.MSS"): path and peer limits minus option space. */
   get effectiveMss(): number {
-    const mtuMss = this.host.env.mtuFor(this.local, this.remote) - (this.local.family === 4 ? 40 : 60);
+    return this.mssWithin(this.host.env.mtuFor(this.local, this.remote) - (this.local.family === 4 ? 40 : 60));
+  }
+
+  /** `effectiveMss` for a path whose MTU less the IP and TCP headers is `mtuMss`. */
+  private mssWithin(mtuMss: number): number {
     const m = Math.min(this.peerMss, Math.max(mtuMss, 88)) - (this.tsEnabled ? TIMESTAMP_OPTION_LEN : 0);
     return Math.max(m, 64);
   }

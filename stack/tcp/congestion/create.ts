@@ -5,10 +5,10 @@
 
 import { Cubic, type RttSource } from './cubic';
 import { NewReno } from './newreno';
-import type { CongestionAlgorithm, CongestionControl } from './types';
+import type { CongestionAlgorithm, CongestionControl, LogTag } from './types';
 
 /** A fresh controller for a connection whose sender MSS is `smss`; `rtt` is its RTT estimator. */
-export function createCongestionControl(name: CongestionAlgorithm, smss: number, tag: string, rtt: RttSource): CongestionControl {
+export function createCongestionControl(name: CongestionAlgorithm, smss: number, tag: LogTag, rtt: RttSource): CongestionControl {
   switch (name) {
     case 'newreno':
       return new NewReno(smss, tag);

@@ -19,7 +19,7 @@
 
 import debugFactory from 'debug';
 import { NewReno } from './newreno';
-import type { CongestionControl } from './types';
+import type { CongestionControl, LogTag } from './types';
 
 const log = debugFactory('usernet:tcp:cc');
 
@@ -65,7 +65,7 @@ export class Cubic implements CongestionControl {
   constructor(
     smss: number,
     private readonly rtt: RttSource,
-    readonly tag = '',
+    readonly tag: LogTag = '',
   ) {
     this.smss = smss;
     this.window = NewReno.initialWindow(smss);

@@ -5,7 +5,7 @@
  */
 
 import debugFactory from 'debug';
-import type { CongestionControl } from './types';
+import type { CongestionControl, LogTag } from './types';
 
 const log = debugFactory('usernet:tcp:cc');
 
@@ -21,7 +21,7 @@ export class NewReno implements CongestionControl {
   /** Bytes acknowledged toward the next cwnd increase in congestion avoidance (RFC 5681 §3.1). */
   private bytesAcked = 0;
 
-  constructor(smss: number, readonly tag = '') {
+  constructor(smss: number, readonly tag: LogTag = '') {
     this.smss = smss;
     this.cwnd = NewReno.initialWindow(smss);
   }

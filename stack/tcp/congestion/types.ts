@@ -30,3 +30,9 @@ export interface CongestionControl {
 
 /** The algorithms a connection may use: NewReno (RFC 5681, RFC 6582) and CUBIC (RFC 9438). */
 export type CongestionAlgorithm = 'newreno' | 'cubic';
+
+/**
+ * What a controller's log lines name it by: text, or an object whose `toString()` gives it (the
+ * connection), so no text is built per connection unless a line is logged.
+ */
+export type LogTag = string | { toString(): string };
