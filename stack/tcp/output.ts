@@ -142,14 +142,21 @@ export function emitSyn(cb: ControlBlock, now: number): void {
   if (cb.rtxTimer.kind === 'none') cb.rtxTimer = { kind: 'retransmit', at: now + cb.rtt.rto };
 }
 
-/** A bare ACK <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
+/**
+ * A bare ACK <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, where SND.NXT is the highest sequence number
+ * sent (SND.MAX) — not one rewound by a retransmission timeout. The peer may already have
+ * received up to SND.MAX; an ACK carrying a lower sequence number is "not acceptable" to it
+ * (RFC 9293 §3.10.7.4) and answered with an ACK, and when both ends have rewound (each retrying
+ * after a timeout) every answer is in turn unacceptable to the other: an ACK war. BSD sends pure
+ * ACKs at snd_max for this reason; Linux never rewinds snd_nxt. (Found by `make soak SEED=1901`.)
+ */
 export function emitAck(cb: ControlBlock, now: number): void {
-  emitSegment(cb, cb.sndNxt, TcpFlag.ACK, NO_DATA, now);
+  emitSegment(cb, cb.sndMax, TcpFlag.ACK, NO_DATA, now);
 }
 
-/** <SEQ=SND.NXT><CTL=RST> (RFC 9293 §3.10.4 ABORT). */
+/** <SEQ=SND.NXT><CTL=RST> (RFC 9293 §3.10.4 ABORT), at SND.MAX for the reason `emitAck` gives. */
 export function emitReset(cb: ControlBlock, now: number): void {
-  emitSegment(cb, cb.sndNxt, TcpFlag.RST | TcpFlag.ACK, NO_DATA, now);
+  emitSegment(cb, cb.sndMax, TcpFlag.RST | TcpFlag.ACK, NO_DATA, now);
   cb.host.count('rst-sent');
 }
 
@@ -307,7 +314,12 @@ export function retransmitFirst(cb: ControlBlock, now: number): void {
  * sequence space resent (0: nothing).
  */
 export function retransmitAt(cb: ControlBlock, seq: number, maxLen: number, now: number): number {
-  const len = Math.max(0, Math.min(maxLen, cb.currentMss, seqDiff(cb.sndEnd, seq), cb.scoreboard.runLength(seq)));
+  // Only what was sent before (below SND.MAX): bytes beyond it would be new data sent without
+  // the window check and without SND.MAX knowing — the peer's ACK for them would then look like
+  // an ACK of unsent data, and our ACKs would carry sequence numbers behind what it received.
+  // (`make soak SEED=1901`: with the peer's window full after 1264 bytes, a tail-loss probe
+  // resent one MSS, 1428 bytes, from SND.UNA, and the two ends exchanged ACKs without end.)
+  const len = Math.max(0, Math.min(maxLen, cb.currentMss, seqDiff(cb.sndEnd, seq), seqDiff(cb.sndMax, seq), cb.scoreboard.runLength(seq)));
   const fin = cb.finQueued && seqAdd(seq, len) === cb.sndEnd && cb.finSent;
   if (len === 0 && !fin) return 0;
   let flags = TcpFlag.ACK;

@@ -110,6 +110,46 @@ test('the probe sends new data when the peer window allows it, whatever cwnd say
   t.is(h.conn.retries, 1);
 });
 
+test('a probe with the peer window full resends only what was sent, never bytes beyond SND.MAX (soak seed 1901)', (t) => {
+  // The peer's window holds 2000 bytes: 2000 are written and sent (one full segment and 540
+  // bytes), then more is written, which waits for the window. No ACK comes.
+  const h = synReceived({ congestion: 'newreno', rackTlp: true }, SACK_SYN);
+  h.advance(RTT);
+  h.send({ flags: ACK, ack: seqAdd(h.iss, 1), window: 2000 });
+  h.events();
+  const una = seqAdd(h.iss, 1);
+  write(h, 2000);
+  t.deepEqual(h.flush().map((s) => [seqDiff(s.seq, una), s.payload.length]), [[0, MSS], [MSS, 540]]);
+  write(h, 3 * MSS);
+  t.deepEqual(h.flush(), [], 'the window is full');
+  // PTO = 2·SRTT. The probe cannot send new data (the window is full), so it resends the last
+  // segment sent: its 540 bytes — not a full MSS from there, whose last 920 bytes were never sent,
+  // lie outside the window and are unknown to SND.MAX.
+  const probe = h.advance(3 * RTT);
+  t.deepEqual(probe.map((o) => [seqDiff(o.repr.seq, una), o.repr.payload.length]), [[MSS, 540]]);
+  t.is(h.engine.counter('tail-loss-probes'), 1);
+  // An ACK for all of it is an ordinary ACK (not "ACK of unsent data"): new data follows.
+  const next = h.send({ flags: ACK, ack: seqAdd(una, 2000), window: 2000 });
+  t.deepEqual(next.map((s) => [seqDiff(s.seq, una), s.payload.length]).slice(0, 1), [[2000, MSS]]);
+});
+
+test('a pure ACK carries SND.MAX, not a SND.NXT rewound by the retransmission timeout (no ACK war)', (t) => {
+  const h = established();
+  const una = seqAdd(h.iss, 1);
+  write(h, 4 * MSS);
+  t.is(h.flush().length, 4);
+  // Nothing comes back: the probe, then the RTO rewinds SND.NXT to SND.UNA and resends segment 0.
+  h.advance(1000);
+  t.true(h.conn.retries >= 1);
+  // Out-of-order data from the peer draws an immediate ACK: its SEQ is the highest sent (4
+  // segments), which the peer may already have received — a rewound SEQ would be unacceptable to
+  // it (RFC 9293 §3.10.7.4) and answered with an ACK of its own.
+  const out = h.send({ flags: ACK, ack: una, seq: seqAdd(h.peerNxt, 100), payload: bytes(10) });
+  const acks = out.filter((s) => s.payload.length === 0);
+  t.is(acks.length, 1);
+  t.is(seqDiff(acks[0]!.seq, una), 4 * MSS);
+});
+
 test('reordering within the reordering window does not retransmit; beyond it RACK does, when the timer fires (RFC 8985 §6.2 step 5)', (t) => {
   for (const arrives of [true, false]) {
     const h = established();
