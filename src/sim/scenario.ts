@@ -150,8 +150,21 @@ export function runScenario(o: ScenarioOptions): ScenarioResult {
     stacks[stackIndex]!.runtime.kick();
   }
 
+  // A bound on frames, far above what any scenario's flows need: an exchange that never ends (an
+  // ACK war) is reported as a violation instead of running forever in simulated time.
+  let storm = false;
+  const framesSent = (): number => links.reduce((n, l) => n + l.stats.send.frames, 0);
   const stepUntil = (t: number, done: () => boolean): void => {
-    for (let next = clock.nextTime(); next !== undefined && next <= t && !done(); next = clock.nextTime()) clock.advanceTo(next);
+    if (storm) return;
+    let steps = 0;
+    for (let next = clock.nextTime(); next !== undefined && next <= t && !done(); next = clock.nextTime()) {
+      clock.advanceTo(next);
+      if (++steps % 1024 === 0 && framesSent() > FRAME_STORM_LIMIT) {
+        storm = true;
+        violation(`frame storm: more than ${FRAME_STORM_LIMIT} frames sent by ${clock.now().toFixed(0)} ms (an exchange that never ends)`);
+        return;
+      }
+    }
     if (clock.now() < t && !done()) clock.advanceTo(t);
   };
 
@@ -194,6 +207,9 @@ export function runScenario(o: ScenarioOptions): ScenarioResult {
   for (const s of stacks) void s.close();
   return result;
 }
+
+/** Frames all stacks together may send in one scenario before it counts as a storm. */
+export const FRAME_STORM_LIMIT = 1_000_000;
 
 /** Lossy paths may fail flows, but only with errors loss explains; clean ones never. */
 function checkFlows(flows: Flow[], o: ScenarioOptions, violation: (t: string) => void): void {
