@@ -5,7 +5,6 @@
  */
 
 import test from 'ava';
-import type { Socket as HostSocket } from 'net';
 import { handOverBuffer } from '../../src/net/socket-write';
 import { listening, twoStacks } from './helpers';
 
@@ -15,7 +14,7 @@ async function writeThenScribble(handOver: boolean): Promise<string> {
   try {
     let received = '';
     const done = new Promise<void>((resolve) => {
-      const server = topo.serverNet.createServer((s: HostSocket) => {
+      const server = topo.serverNet.createServer((s) => {
         s.setEncoding('latin1');
         s.on('data', (d: string) => (received += d));
         s.on('end', () => {
