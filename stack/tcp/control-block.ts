@@ -195,7 +195,7 @@ export abstract class ControlBlock {
     const mtuMss = host.env.mtuFor(local, remote) - (local.family === 4 ? 40 : 60);
     this.ourMss = Math.max(fallback, Math.min(65495, mtuMss));
     this.peerMss = fallback;
-    this.tsOffset = host.random32();
+    this.tsOffset = host.tsOffsetFor(local, localPort, remote, remotePort);
     // The connection itself names its controller in logs: its text is built only when a line is.
     this.cc = createCongestionControl(opts.congestion ?? o.congestion, this.mssWithin(mtuMss), this, this.rtt);
   }

@@ -8,6 +8,7 @@
 
 import debugFactory from 'debug';
 import { IpAddress } from '../wire/address';
+import { KeyedHash, putAddressWords } from './hash';
 import { TcpFlag, type TcpRepr } from '../wire/tcp';
 import type { ControlBlock } from './control-block';
 import { TcpConnection } from './connection';
@@ -87,6 +88,9 @@ export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
   private woken: ControlBlock[] = [];
   private wokenSpare: ControlBlock[] = [];
   private timeWaitCount = 0;
+  /** RFC 7323 §5.4 timestamp offsets per 4-tuple (`tsOffsetFor`) and the words it hashes. */
+  private tsOffsets: KeyedHash | undefined;
+  private readonly tsWords: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
   /**
    * Connections `poll` and `nextDeadline` look at one by one: every block not in TIME-WAIT. TIME-WAIT
    * blocks, which can be thousands after a burst of short connections, wait in `timeWaiting`
@@ -401,6 +405,17 @@ export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
 
   random32(): number {
     return this.env.random32() >>> 0;
+  }
+
+  tsOffsetFor(local: IpAddress, localPort: number, remote: IpAddress, remotePort: number): number {
+    // The secret is drawn at the first connection, like the other lazily made secrets.
+    this.tsOffsets ??= new KeyedHash(this.random32(), this.random32());
+    const w = this.tsWords;
+    let n = putAddressWords(w, 0, local.bytes);
+    w[n++] = localPort;
+    n = putAddressWords(w, n, remote.bytes);
+    w[n++] = remotePort;
+    return this.tsOffsets.hash(w, n);
   }
 
   challengeAckAllowed(now: number): boolean {

@@ -75,8 +75,14 @@ export interface TcpHost {
   readonly payloadOwned: boolean;
   /** True while the TIME-WAIT table has room for one more block. */
   timeWaitRoom(): boolean;
-  /** 32 random bits (per-connection timestamp offsets). */
+  /** 32 random bits (secrets, jitter). */
   random32(): number;
+  /**
+   * The timestamp clock's offset for a 4-tuple (RFC 7323 §5.4): a keyed hash, so connections on
+   * the same 4-tuple see one clock and each incarnation's TSvals are beyond the last one's — which
+   * is what lets a peer holding the old one in TIME-WAIT accept the new SYN (RFC 6191).
+   */
+  tsOffsetFor(local: IpAddress, localPort: number, remote: IpAddress, remotePort: number): number;
   /** RFC 5961 §7: true when the engine's challenge-ACK budget allows one more at `now`. */
   challengeAckAllowed(now: number): boolean;
 }
