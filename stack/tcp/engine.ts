@@ -8,7 +8,7 @@
 
 import debugFactory from 'debug';
 import { IpAddress } from '../wire/address';
-import { KeyedHash, putAddressWords } from './hash';
+import { TupleHash } from './hash';
 import { TcpFlag, type TcpRepr } from '../wire/tcp';
 import type { ControlBlock } from './control-block';
 import { TcpConnection } from './connection';
@@ -88,9 +88,8 @@ export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
   private woken: ControlBlock[] = [];
   private wokenSpare: ControlBlock[] = [];
   private timeWaitCount = 0;
-  /** RFC 7323 §5.4 timestamp offsets per 4-tuple (`tsOffsetFor`) and the words it hashes. */
-  private tsOffsets: KeyedHash | undefined;
-  private readonly tsWords: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  /** RFC 7323 §5.4 timestamp offsets per 4-tuple (`tsOffsetFor`). */
+  private tsOffsets: TupleHash | undefined;
   /**
    * Connections `poll` and `nextDeadline` look at one by one: every block not in TIME-WAIT. TIME-WAIT
    * blocks, which can be thousands after a burst of short connections, wait in `timeWaiting`
@@ -409,13 +408,8 @@ export class TcpEngine implements TcpHost, ListenerTable, DeferredSynTable {
 
   tsOffsetFor(local: IpAddress, localPort: number, remote: IpAddress, remotePort: number): number {
     // The secret is drawn at the first connection, like the other lazily made secrets.
-    this.tsOffsets ??= new KeyedHash(this.random32(), this.random32());
-    const w = this.tsWords;
-    let n = putAddressWords(w, 0, local.bytes);
-    w[n++] = localPort;
-    n = putAddressWords(w, n, remote.bytes);
-    w[n++] = remotePort;
-    return this.tsOffsets.hash(w, n);
+    this.tsOffsets ??= new TupleHash(() => this.random32());
+    return this.tsOffsets.hash(local, localPort, remote, remotePort);
   }
 
   challengeAckAllowed(now: number): boolean {

@@ -5,6 +5,8 @@
  * words mixed by ARX rounds. Only unpredictability to an off-path attacker matters here.
  */
 
+import type { IpAddress } from '../wire/address';
+
 /**
  * The four state words of one hash in progress (HalfSipHash's v0…v3). A typed array keeps them
  * unsigned 32-bit without `>>> 0` on every store, and a call allocates nothing: the rounds used
@@ -56,6 +58,30 @@ export class KeyedHash {
     v[2] = v[2]! ^ 0xff;
     for (let i = 0; i < 4; i++) sipRound();
     return (v[1]! ^ v[3]!) >>> 0;
+  }
+}
+
+/**
+ * A keyed hash of a 4-tuple (local address and port, remote address and port), for values that
+ * must be unrelated across tuples yet stable for one: RFC 6528's F() for ISNs, RFC 7323 §5.4's
+ * timestamp offsets. One word array is reused by every call.
+ */
+export class TupleHash {
+  private readonly f: KeyedHash;
+  private readonly words: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+
+  /** Draws the two key words from `random32`. */
+  constructor(random32: () => number) {
+    this.f = new KeyedHash(random32(), random32());
+  }
+
+  hash(local: IpAddress, localPort: number, remote: IpAddress, remotePort: number): number {
+    const w = this.words;
+    let n = putAddressWords(w, 0, local.bytes);
+    w[n++] = localPort;
+    n = putAddressWords(w, n, remote.bytes);
+    w[n++] = remotePort;
+    return this.f.hash(w, n);
   }
 }
 

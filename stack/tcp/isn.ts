@@ -7,28 +7,20 @@
  */
 
 import type { IpAddress } from '../wire/address';
-import { KeyedHash, putAddressWords } from './hash';
+import { TupleHash } from './hash';
 
 /** RFC 6528's M: 4 µs ticks, i.e. 250 per millisecond. */
 const TICKS_PER_MS = 250;
 
 export class IsnGenerator {
-  private readonly f: KeyedHash;
-  /** The hashed words (addresses and ports), reused by every call. */
-  private readonly words: number[] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+  private readonly f: TupleHash;
 
   constructor(random32: () => number) {
-    this.f = new KeyedHash(random32(), random32());
+    this.f = new TupleHash(random32);
   }
 
   isn(local: IpAddress, localPort: number, remote: IpAddress, remotePort: number, now: number): number {
     const m = Math.floor(now * TICKS_PER_MS) >>> 0;
-    const w = this.words;
-    let n = putAddressWords(w, 0, local.bytes);
-    w[n++] = localPort;
-    n = putAddressWords(w, n, remote.bytes);
-    w[n++] = remotePort;
-    const f = this.f.hash(w, n);
-    return (m + f) >>> 0;
+    return (m + this.f.hash(local, localPort, remote, remotePort)) >>> 0;
   }
 }
