@@ -18,8 +18,8 @@ import type { NetInterface } from './iface/interface';
 import type { TcpEnvironment, TcpSegmentOut } from './tcp/host';
 import type { TcpUnreachableOut } from './tcp/deferred';
 import { sendTcpUnreachable } from './tcp-unreachable';
-import { routeIpv4, sendIpv4 } from './ipv4/output';
-import { routeIpv6, sendIpv6 } from './ipv6/output';
+import { routeIpv4, sendIpv4, type Ipv4Path } from './ipv4/output';
+import { routeIpv6, sendIpv6, type Ipv6Path } from './ipv6/output';
 import { transportHeadroom } from './wire/payload';
 import { IPV4_MIN_HEADER_LEN } from './wire/ipv4';
 import { IPV6_HEADER_LEN } from './wire/ipv6';
@@ -201,7 +201,7 @@ export class TcpGlue<E extends TcpEngineLike = TcpEngineLike> {
   private tcpSegmentationFor(remote: IpAddress): number {
     // Asked on every transmit attempt: skip the route lookup when no interface agreed TSO.
     if (!this.host.interfaces.some((i) => i.offloads.txTcpSegmentation !== undefined)) return 0;
-    const p = remote.family === 4 ? routeIpv4(this.host, remote.v4, this.now) : routeIpv6(this.host, remote, this.now);
+    const p = this.route(remote);
     if (typeof p === 'string' || p.mtu < p.iface.mtu) return 0;
     return p.iface.offloads.txTcpSegmentation ?? 0;
   }
@@ -213,12 +213,17 @@ export class TcpGlue<E extends TcpEngineLike = TcpEngineLike> {
   private frameBuffer(remote: IpAddress, bytes: number): Uint8Array | null {
     // Asked for every data segment: skip the route lookup when no link gives frames back.
     if (!this.host.interfaces.some((i) => i.framePool !== null)) return null;
-    const p = remote.family === 4 ? routeIpv4(this.host, remote.v4, this.now) : routeIpv6(this.host, remote, this.now);
+    const p = this.route(remote);
     return typeof p === 'string' ? null : (p.iface.framePool?.take(bytes) ?? null);
   }
 
+  /** The path toward `remote` now (for the engine's questions, which carry no time). */
+  private route(remote: IpAddress): Ipv4Path | Ipv6Path | SendError {
+    return remote.family === 4 ? routeIpv4(this.host, remote.v4, this.now) : routeIpv6(this.host, remote, this.now);
+  }
+
   private mtuFor(remote: IpAddress): number {
-    const p = remote.family === 4 ? routeIpv4(this.host, remote.v4, this.now) : routeIpv6(this.host, remote, this.now);
+    const p = this.route(remote);
     return typeof p === 'string' ? (remote.family === 4 ? 576 : 1280) : p.mtu;
   }
 }

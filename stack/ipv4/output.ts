@@ -10,7 +10,7 @@ import { IpAddress, formatIpv4, type Ipv4Address } from '../wire/address';
 import type { NetHost, SendError } from '../ip/host';
 import type { NetInterface } from '../iface/interface';
 import { sendIpv4OnLink } from '../arp/arp';
-import { claimHeadroom, LINK_HEADROOM } from '../wire/payload';
+import { headroomLeft, packetFor } from '../wire/payload';
 
 const log = createDebug('usernet:ip');
 
@@ -140,17 +140,9 @@ function fragmentIpv4(host: NetHost, p: Ipv4Path, repr: Ipv4Repr, now: number): 
  */
 function emitOne(host: NetHost, p: Ipv4Path, repr: Ipv4Repr, now: number, headroom: number): void {
   const hl = IPV4_MIN_HEADER_LEN; // we originate no options
-  let b: Uint8Array;
-  let left: number;
-  if (headroom >= hl) {
-    b = claimHeadroom(repr.payload, headroom, hl);
-    left = headroom - hl;
-  } else {
-    b = new Uint8Array(LINK_HEADROOM + hl + repr.payload.length).subarray(LINK_HEADROOM);
-    left = LINK_HEADROOM;
-  }
+  const b = packetFor(repr.payload, headroom, hl);
   emitIpv4(repr, b);
-  sendIpv4OnLink(host, p.iface, p.nextHop, b, now, left);
+  sendIpv4OnLink(host, p.iface, p.nextHop, b, now, headroomLeft(headroom, hl));
 }
 
 const EMPTY = new Uint8Array(0);

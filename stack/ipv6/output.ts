@@ -7,7 +7,7 @@
 
 import createDebug from 'debug';
 import { emitIpv6, IPV6_HEADER_LEN, type Ipv6Header } from '../wire/ipv6';
-import { claimHeadroom, LINK_HEADROOM } from '../wire/payload';
+import { headroomLeft, packetFor } from '../wire/payload';
 import { emitIpv6Fragment, IPV6_FRAGMENT_HEADER_LEN } from '../wire/ipv6-ext';
 import { EtherType, IpProtocol } from '../wire/ip-protocol';
 import { IpAddress, type MacAddress } from '../wire/address';
@@ -118,17 +118,9 @@ export function sendIpv6(host: NetHost, d: Ipv6Datagram, now: number, path?: Ipv
   const limit = Math.max(p.mtu, tso);
   if (IPV6_HEADER_LEN + d.payload.length <= limit) {
     const headroom = d.headroom ?? 0;
-    let b: Uint8Array;
-    let left: number;
-    if (headroom >= IPV6_HEADER_LEN) {
-      b = claimHeadroom(d.payload, headroom, IPV6_HEADER_LEN);
-      left = headroom - IPV6_HEADER_LEN;
-    } else {
-      b = new Uint8Array(LINK_HEADROOM + IPV6_HEADER_LEN + d.payload.length).subarray(LINK_HEADROOM);
-      left = LINK_HEADROOM;
-    }
+    const b = packetFor(d.payload, headroom, IPV6_HEADER_LEN);
     emitIpv6(header, b);
-    sendIpv6OnLink(host, p.iface, p.nextHop, b, now, left);
+    sendIpv6OnLink(host, p.iface, p.nextHop, b, now, headroomLeft(headroom, IPV6_HEADER_LEN));
     return null;
   }
   // RFC 8200 §4.5: fragments of (mtu − 40 − 8) rounded down to 8 bytes, one Identification.

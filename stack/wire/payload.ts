@@ -35,6 +35,21 @@ export function claimHeadroom(packet: Uint8Array, headroom: number, bytes: numbe
 }
 
 /**
+ * The packet a `headerBytes` header and `payload` go into: over the granted headroom when it is
+ * enough (the payload is already in place), else a new buffer with room for the link header in
+ * front (the emitter then copies the payload in). `headroomLeft` tells what room the result has.
+ */
+export function packetFor(payload: Uint8Array, headroom: number, headerBytes: number): Uint8Array {
+  if (headroom >= headerBytes) return claimHeadroom(payload, headroom, headerBytes);
+  return new Uint8Array(LINK_HEADROOM + headerBytes + payload.length).subarray(LINK_HEADROOM);
+}
+
+/** The headroom in front of the packet `packetFor(payload, headroom, headerBytes)` returned. */
+export function headroomLeft(headroom: number, headerBytes: number): number {
+  return headroom >= headerBytes ? headroom - headerBytes : LINK_HEADROOM;
+}
+
+/**
  * Copies `payload` to `into[at..]` unless it already is that very region of the same buffer.
  * After this call the caller's `into` holds the payload; `payload` itself is only read.
  */
