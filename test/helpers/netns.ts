@@ -95,3 +95,19 @@ export async function freeLoopbackPort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
+
+/**
+ * Whether the device has gone from our namespace within `timeoutMs`. A TAP device without
+ * IFF_PERSIST is removed when the last reference to its file closes, and a process forked by a
+ * concurrently running test file holds a copy of every descriptor until it reaches exec — so
+ * right after our close() the device may still exist for a moment.
+ */
+export async function linkGone(dev: string, timeoutMs = 3000): Promise<boolean> {
+  const { linkExists } = await import('../../src/netns');
+  const deadline = Date.now() + timeoutMs;
+  while (linkExists(dev)) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return true;
+}
