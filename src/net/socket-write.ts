@@ -8,7 +8,8 @@ import { Duplex } from 'stream';
 import { ERR_SOCKET_CLOSED, ERR_SOCKET_CLOSED_BEFORE_CONNECTION, endedByPeerError, errnoException } from './errors';
 import type { WriteReq } from './handle';
 import type { Socket } from './socket';
-import type { Chunk } from './socket-state';
+import { type Chunk, SocketState } from './socket-state';
+import { TcpHandle } from './tcp-handle';
 
 export type WriteCallback = (error?: Error | null) => void;
 
@@ -26,6 +27,20 @@ const handedOver = new WeakSet<Uint8Array>();
  */
 export function handOverBuffer(buf: Uint8Array): void {
   handedOver.add(buf);
+}
+
+/**
+ * A usernet extension, the counterpart of `handOverBuffer`: how many of the bytes written to this
+ * socket its TCP no longer holds — the peer acknowledged them and they left the send buffer
+ * (Linux `tcpi_bytes_acked`). Bytes leave in the order they were written, so a writer that handed
+ * over buffers may reuse each one once this count passes its last byte. `null` when nobody can
+ * say: not a usernet TCP socket, or its connection was given back to the engine (after `close`,
+ * TCP may still be sending what was written).
+ */
+export function bytesReleased(stream: Duplex): number | null {
+  if (!(stream instanceof SocketState)) return null;
+  const handle = stream._handle;
+  return handle instanceof TcpHandle ? (handle.connection?.bytesAcked ?? null) : null;
 }
 
 /** Bytes the transport may keep after the write callback: a copy (or a fresh buffer for strings). */

@@ -11,6 +11,7 @@
 import createDebug from 'debug';
 import { splice, type Splice, type SpliceResult } from './splice';
 import { hostTarget, type GatewayMap } from './host-map';
+import { HostReader } from './host-reader';
 import type { NetApi, PendingConnection, RelaySocket } from './types';
 
 const log = createDebug('usernet:relay');
@@ -72,7 +73,9 @@ export class HostRelay {
       return;
     }
     const target = hostTarget(c.localAddress, this.map);
-    const outer = this.hostNet.connect({ host: target, port: c.localPort, allowHalfOpen: true });
+    // The host socket's reads go through a HostReader: no fresh buffer per read (host-reader.ts).
+    const reader = new HostReader();
+    const outer = this.hostNet.connect({ host: target, port: c.localPort, allowHalfOpen: true, onread: reader.onread });
     this.connecting.set(outer, c);
     const settle = (): boolean => this.connecting.delete(outer);
     c.once('expire', () => {
@@ -95,7 +98,7 @@ export class HostRelay {
         return;
       }
       outer.setNoDelay(true);
-      this.start(inner, outer, client, destination, endpoint(target, c.localPort));
+      this.start(inner, outer, reader, client, destination, endpoint(target, c.localPort));
     });
   }
 
@@ -105,9 +108,9 @@ export class HostRelay {
     c.refuse(how);
   }
 
-  private start(inner: RelaySocket, outer: RelaySocket, client: string, destination: string, hostTargetText: string): void {
+  private start(inner: RelaySocket, outer: RelaySocket, reader: HostReader, client: string, destination: string, hostTargetText: string): void {
     const id = this.nextId++;
-    const s = splice(inner, outer, `relay#${id} ${client}→${destination}`);
+    const s = splice(inner, outer, `relay#${id} ${client}→${destination}`, { b: reader });
     const entry: RelayEntry = { id, client, destination, hostTarget: hostTargetText, splice: s, startedAt: Date.now() };
     this.entries.add(entry);
     this.totals.opened++;

@@ -17,6 +17,7 @@
 import createDebug from 'debug';
 import type { RelaySocket } from './types';
 import { handOverBuffer } from '../net/socket-write';
+import type { HostReader } from './host-reader';
 
 const log = createDebug('usernet:relay');
 
@@ -68,9 +69,10 @@ function resetQuietly(s: RelaySocket): void {
 
 /**
  * Starts relaying between `a` and `b`. The returned `result` settles once both sockets have
- * closed; it never rejects.
+ * closed; it never rejects. A side created with a `HostReader`'s `onread` option names it in
+ * `readers`: its bytes come through the reader, not through 'data' events.
  */
-export function splice(a: RelaySocket, b: RelaySocket, label = 'relay'): Splice {
+export function splice(a: RelaySocket, b: RelaySocket, label = 'relay', readers: { a?: HostReader; b?: HostReader } = {}): Splice {
   const count = { aToB: 0, bToA: 0 };
   let failure: { side: 'a' | 'b'; code: string; reset: boolean } | null = null;
   let closed = 0;
@@ -85,27 +87,36 @@ export function splice(a: RelaySocket, b: RelaySocket, label = 'relay'): Splice 
     resetQuietly(side === 'a' ? b : a);
   };
 
-  const forward = (from: RelaySocket, to: RelaySocket, side: 'a' | 'b'): void => {
+  const forward = (from: RelaySocket, to: RelaySocket, side: 'a' | 'b', reader: HostReader | undefined): void => {
     let waitingForDrain = false;
     const resume = (): void => {
       waitingForDrain = false;
       from.resume();
     };
-    from.on('data', (chunk: Buffer) => {
+    /** Writes one chunk read from `from`; false when `to` is full and reading must stop. */
+    const pass = (chunk: Buffer): boolean => {
       if (side === 'a') count.aToB += chunk.length;
       else count.bToA += chunk.length;
-      if (to.destroyed || to.writableEnded) return;
+      if (to.destroyed || to.writableEnded) return true;
       // The chunk is a fresh buffer nobody else holds: a usernet socket may keep it uncopied.
       handOverBuffer(chunk);
-      if (to.write(chunk)) return;
+      if (to.write(chunk)) return true;
       // Backpressure: stop reading until the other socket has written what it holds. The
       // 'drain' listener is added only then: most relayed exchanges never fill a socket's
       // buffer, and every listener a connection registers is work per connection.
-      from.pause();
-      if (waitingForDrain) return;
-      waitingForDrain = true;
-      to.once('drain', resume);
-    });
+      if (!waitingForDrain) {
+        waitingForDrain = true;
+        to.once('drain', resume);
+      }
+      return false;
+    };
+    // A socket read through `onread` stops when its callback returns false; one read through
+    // 'data' events is paused.
+    if (reader !== undefined) reader.attach(to, pass);
+    else
+      from.on('data', (chunk: Buffer) => {
+        if (!pass(chunk)) from.pause();
+      });
     from.on('end', () => {
       log('%s: FIN from %s side, half-closing the other', label, side);
       if (!to.destroyed && !to.writableEnded) to.end();
@@ -127,8 +138,8 @@ export function splice(a: RelaySocket, b: RelaySocket, label = 'relay'): Splice 
       settle(r);
     });
   };
-  forward(a, b, 'a');
-  forward(b, a, 'b');
+  forward(a, b, 'a', readers.a);
+  forward(b, a, 'b', readers.b);
 
   return {
     a,

@@ -51,7 +51,14 @@ export interface PendingConnection {
 /** The part of a `net` module the relay uses. */
 export interface NetApi {
   createServer(options: { allowHalfOpen?: boolean }, onConnection: (socket: RelaySocket) => void): RelayServer;
-  connect(options: { host: string; port: number; allowHalfOpen?: boolean; localAddress?: string }): RelaySocket;
+  connect(options: {
+    host: string;
+    port: number;
+    allowHalfOpen?: boolean;
+    localAddress?: string;
+    /** Node's `onread`: reads land in a buffer of the caller's, handed to `callback` ('data' is not emitted). */
+    onread?: { buffer: Uint8Array; callback: (nread: number, buf: Uint8Array) => boolean };
+  }): RelaySocket;
 }
 
 /** Listens and resolves once listening, or rejects with the server's error (EADDRINUSE …). */
