@@ -205,8 +205,9 @@ export class Stack {
   }
 
   isLocalAddress(a: IpAddress): boolean {
-    if (a.family === 4) return this.ifaces.some((i) => i.hasIpv4(a.v4));
-    return this.ifaces.some((i) => i.hasIpv6(a));
+    // A loop, not some(): asked for every routed packet, and a closure per call is garbage.
+    for (const i of this.ifaces) if (a.family === 4 ? i.hasIpv4(a.v4) : i.hasIpv6(a)) return true;
+    return false;
   }
 
   /**
@@ -228,12 +229,14 @@ export class Stack {
     if (this.loopback.outbox.length > 0) {
       for (const p of this.loopback.outbox.splice(0, LOOPBACK_BATCH)) frameInput(this.link, this.loopback, p, now);
     }
+    // Each protocol is polled only when its own deadline has come: this runs on every flush, and
+    // a poll with nothing due would still walk its tables.
     for (const iface of this.ifaces) {
       if (iface.isLoopback) continue;
-      if (iface.linkType === 'ethernet') arpPoll(this.host, iface, now);
+      if (iface.linkType === 'ethernet' && iface.arp.nextDeadline() <= now) arpPoll(this.host, iface, now);
       // Before NDP: a group is reported before the first solicitation that needs it (RFC 4862 §5.4.2).
-      mldPoll(this.host, iface, now);
-      ndpPoll(this.host, iface, now);
+      if (mldNextDeadline(iface) <= now) mldPoll(this.host, iface, now);
+      if (ndpNextDeadline(iface) <= now) ndpPoll(this.host, iface, now);
     }
     this.ipv4.poll(now);
     this.ipv6.poll(now);

@@ -12,7 +12,6 @@ import type { LinkOffloads, LinkType } from '../link';
 import { NeighbourCache } from '../neighbour/cache';
 import type { FramePool } from './frame-pool';
 import type { Counters } from '../counters';
-import { prefixMatches } from '../route';
 
 /**
  * Frames waiting for the runtime to drain. A runtime flushes after every burst, so this only
@@ -87,7 +86,8 @@ export class NetInterface {
   }
 
   hasIpv4(a: Ipv4Address): boolean {
-    return this.ipv4.some((x) => x.address === a);
+    for (const x of this.ipv4) if (x.address === a) return true;
+    return false;
   }
 
   /** True for our IPv6 address `a`, or when `includeTentative`, for one still under DAD. */
@@ -107,8 +107,9 @@ export class NetInterface {
 
   /** The first IPv4 address on the subnet of `dst`, else the first IPv4 address. */
   ipv4SourceFor(dst: Ipv4Address): Ipv4Address | null {
-    const on = this.ipv4.find((x) => prefixMatches(IpAddress.v4(dst), IpAddress.v4(x.address), x.prefixLen));
-    return (on ?? this.ipv4[0])?.address ?? null;
+    // Numeric prefix test: asked for every routed packet.
+    for (const x of this.ipv4) if (x.prefixLen === 0 || ((dst ^ x.address) >>> (32 - x.prefixLen)) === 0) return x.address;
+    return this.ipv4[0]?.address ?? null;
   }
 
   /** The link-local address (preferred), if DAD passed. */

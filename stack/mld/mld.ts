@@ -136,7 +136,8 @@ export function mldGroups(iface: NetInterface): IpAddress[] {
  */
 function groupsOf(iface: NetInterface, s: MldState): Map<string, IpAddress> {
   const list = iface.ipv6;
-  const same = list.length === s.groupsFrom.length && list.every((a, i) => a.address === s.groupsFrom[i]);
+  let same = list.length === s.groupsFrom.length;
+  for (let i = 0; same && i < list.length; i++) same = list[i]!.address === s.groupsFrom[i];
   if (!same) {
     s.groupsFrom = list.map((a) => a.address);
     s.groups = new Map(mldGroups(iface).map((g) => [g.key, g]));
