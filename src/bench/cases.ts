@@ -6,7 +6,7 @@
 
 import * as fs from 'fs';
 import { canUseNetns, hasCommand } from '../netns';
-import { METRICS, MiB, type Job } from './jobs';
+import { METRICS, MiB, pingPongWarmup, type Job } from './jobs';
 import type { InProcessPathName } from './inproc/paths';
 import type { BenchConfig, CasePlan, PathPlan } from './plan';
 import { runWorker } from './spawn-worker';
@@ -76,14 +76,15 @@ export function inProcessCases(c: BenchConfig): CasePlan[] {
   }
   if (c.rows.has(2)) {
     const roundTrips = Math.max(1000, Math.round(FULL.roundTrips * c.scale));
+    const warmupSeconds = pingPongWarmup(c.scale);
     const id = 'r2-pingpong';
     cases.push({
       row: 2,
       id,
-      title: `1-byte ping-pong, ${roundTrips} round trips, Nagle off`,
+      title: `1-byte ping-pong, ${roundTrips} round trips after ${warmupSeconds} s of warm-up, Nagle off`,
       metrics: [METRICS.meanUs, METRICS.p99Us],
       reps: c.reps,
-      paths: BOTH.map((p) => workerPath(c, id, p, { kind: 'pingpong', path: p, roundTrips, mtu: 1500 }, 120_000)),
+      paths: BOTH.map((p) => workerPath(c, id, p, { kind: 'pingpong', path: p, roundTrips, warmupSeconds, mtu: 1500 }, 120_000)),
     });
   }
   if (c.rows.has(3)) {

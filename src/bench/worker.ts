@@ -27,7 +27,7 @@ async function runJob(job: Job): Promise<Sample> {
     case 'pingpong': {
       const path = openPath(job.path, { mtu: job.mtu });
       try {
-        const r = await pingPongRun(path, job.roundTrips);
+        const r = await pingPongRun(path, job.roundTrips, job.warmupSeconds);
         return { metrics: { [METRICS.meanUs.key]: r.meanUs, [METRICS.p99Us.key]: r.p99Us } };
       } finally {
         await path.close();

@@ -24,7 +24,7 @@ for (const name of ['usernet', 'usernet-offloads', 'node-loopback'] as InProcess
   test(`${name}: ping-pong, connection rate and idle connections report finite figures`, async (t) => {
     const path = openPath(name);
     t.teardown(() => path.close());
-    const pp = await pingPongRun(path, 50);
+    const pp = await pingPongRun(path, 50, 0.05);
     t.is(pp.roundTrips, 50);
     t.true(Number.isFinite(pp.meanUs) && pp.meanUs > 0 && pp.p99Us > 0);
     const cr = await connectionRate(path, 4, 0.2);

@@ -5,6 +5,7 @@
  */
 
 import type * as hostNet from 'net';
+import { PINGPONG_WARMUP_SECONDS } from '../jobs';
 import { LatencyRecorder } from '../stats';
 import { closeServer, connected, listen, type InProcessPath } from './paths';
 
@@ -15,8 +16,13 @@ export interface PingPongResult {
   seconds: number;
 }
 
-/** Round trips before timing starts, so that the JIT and the connection's windows settle. */
-export const WARMUP_ROUND_TRIPS = 500;
+
+/** Round trips in batches until `seconds` have passed (at least one batch). */
+export async function warmUp(socket: hostNet.Socket, seconds: number): Promise<void> {
+  const until = process.hrtime.bigint() + BigInt(Math.round(seconds * 1e9));
+  do await pingPong(socket, 500, null);
+  while (process.hrtime.bigint() < until);
+}
 
 /**
  * Drives `socket` through `count` one-byte exchanges, timing each into `rec` (when given).
@@ -50,7 +56,7 @@ export function pingPong(socket: hostNet.Socket, count: number, rec: LatencyReco
   });
 }
 
-export async function pingPongRun(path: InProcessPath, roundTrips: number): Promise<PingPongResult> {
+export async function pingPongRun(path: InProcessPath, roundTrips: number, warmupSeconds = PINGPONG_WARMUP_SECONDS): Promise<PingPongResult> {
   const server = path.serverNet.createServer((s) => {
     s.setNoDelay(true);
     s.on('data', (d: Buffer) => s.write(d));
@@ -60,7 +66,7 @@ export async function pingPongRun(path: InProcessPath, roundTrips: number): Prom
   const c = path.clientNet.connect(port, path.serverHost);
   c.setNoDelay(true);
   await connected(c);
-  await pingPong(c, WARMUP_ROUND_TRIPS, null);
+  await warmUp(c, warmupSeconds);
   const rec = new LatencyRecorder();
   const t0 = process.hrtime.bigint();
   await pingPong(c, roundTrips, rec);

@@ -10,7 +10,7 @@ import * as hostNet from 'net';
 import * as path from 'path';
 import { BackgroundProcess, hasCommand } from '../../netns';
 import { procsCpuSeconds } from '../cpu';
-import { GB, METRICS, MiB, SAMPLE_PREFIX, type MetricSpec, type Sample } from '../jobs';
+import { GB, METRICS, MiB, SAMPLE_PREFIX, pingPongWarmup, type MetricSpec, type Sample } from '../jobs';
 import { listen } from '../inproc/paths';
 import { respondingServer } from '../inproc/connrate';
 import type { BenchConfig, CasePlan, PathPlan } from '../plan';
@@ -107,6 +107,7 @@ async function nsClient(served: ServedNamespace, job: NamespaceClientJob, timeou
 interface RowSizes {
   iperfSeconds: number;
   roundTrips: number;
+  warmupSeconds: number;
   connRateSeconds: number;
 }
 
@@ -131,7 +132,7 @@ async function oneRepetition(tool: NamespaceTool, mtu: number, sizes: RowSizes, 
       }
     });
     await withTool(tool, mtu, profile && { ...profile, name: `${profile.name}-latency` }, async (served) => {
-      const pp = await nsClient(served, { kind: 'pingpong', host: served.gateway, port: host.echoPort, roundTrips: sizes.roundTrips }, 120_000);
+      const pp = await nsClient(served, { kind: 'pingpong', host: served.gateway, port: host.echoPort, roundTrips: sizes.roundTrips, warmupSeconds: sizes.warmupSeconds }, 120_000);
       Object.assign(metrics, pp.metrics);
       for (const [concurrency, spec] of [[1, M.conn1], [32, M.conn32]] as const) {
         const cr = await nsClient(served, { kind: 'connrate', host: served.gateway, port: host.responderPort, concurrency, seconds: sizes.connRateSeconds }, sizes.connRateSeconds * 1000 + 60_000);
@@ -161,6 +162,7 @@ export async function netnsCases(c: BenchConfig): Promise<CasePlan[]> {
   const sizes: RowSizes = {
     iperfSeconds: Math.max(1, Math.round(4 * Math.min(1, c.scale * 2))),
     roundTrips: Math.max(1000, Math.round(20_000 * c.scale)),
+    warmupSeconds: pingPongWarmup(c.scale),
     connRateSeconds: Math.max(0.5, Math.min(3, c.connRateSeconds)),
   };
   return [1500, 65520].map((mtu): CasePlan => {
@@ -178,7 +180,7 @@ export async function netnsCases(c: BenchConfig): Promise<CasePlan[]> {
     return {
       row: 6,
       id,
-      title: `serving a namespace at MTU ${mtu}: iperf3 ${sizes.iperfSeconds} s each way, ping-pong ${sizes.roundTrips} round trips, connection rate ${sizes.connRateSeconds} s, from inside to the host`,
+      title: `serving a namespace at MTU ${mtu}: iperf3 ${sizes.iperfSeconds} s each way, ping-pong ${sizes.roundTrips} round trips after ${sizes.warmupSeconds} s of warm-up, connection rate ${sizes.connRateSeconds} s, from inside to the host`,
       metrics: Object.values(M),
       reps: c.reps,
       paths,

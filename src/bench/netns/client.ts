@@ -7,12 +7,12 @@
 
 import * as net from 'net';
 import { SAMPLE_PREFIX, METRICS, type Sample } from '../jobs';
-import { pingPong, WARMUP_ROUND_TRIPS } from '../inproc/pingpong';
+import { pingPong, warmUp } from '../inproc/pingpong';
 import { CONNRATE_WARMUP_SECONDS, exchangeLoops } from '../inproc/connrate';
 import { LatencyRecorder } from '../stats';
 
 export type NamespaceClientJob =
-  | { kind: 'pingpong'; host: string; port: number; roundTrips: number }
+  | { kind: 'pingpong'; host: string; port: number; roundTrips: number; warmupSeconds: number }
   | { kind: 'connrate'; host: string; port: number; concurrency: number; seconds: number };
 
 async function pingPongJob(j: Extract<NamespaceClientJob, { kind: 'pingpong' }>): Promise<Sample> {
@@ -21,7 +21,7 @@ async function pingPongJob(j: Extract<NamespaceClientJob, { kind: 'pingpong' }>)
     s.once('connect', resolve);
     s.once('error', reject);
   });
-  await pingPong(s, WARMUP_ROUND_TRIPS, null);
+  await warmUp(s, j.warmupSeconds);
   const rec = new LatencyRecorder();
   await pingPong(s, j.roundTrips, rec);
   s.destroy();

@@ -12,7 +12,8 @@
 
 import { fork, type ChildProcess } from 'child_process';
 import * as net from 'net';
-import { pingPong, WARMUP_ROUND_TRIPS } from '../inproc/pingpong';
+import { PINGPONG_WARMUP_SECONDS } from '../jobs';
+import { pingPong, warmUp } from '../inproc/pingpong';
 import { LatencyRecorder } from '../stats';
 
 type Role = 'echo' | 'relay';
@@ -50,7 +51,7 @@ async function measure(port: number, roundTrips: number): Promise<{ mean: number
     s.once('connect', resolve);
     s.once('error', reject);
   });
-  await pingPong(s, WARMUP_ROUND_TRIPS, null);
+  await warmUp(s, PINGPONG_WARMUP_SECONDS);
   const rec = new LatencyRecorder();
   await pingPong(s, roundTrips, rec);
   s.destroy();
