@@ -16,6 +16,7 @@ import { respondingServer } from '../inproc/connrate';
 import type { BenchConfig, CasePlan, PathPlan } from '../plan';
 import type { NamespaceClientJob } from './client';
 import { NAMESPACE_TOOLS, type NamespaceTool, type ServedNamespace } from './tools';
+import { relayFloor } from './relay-floor';
 
 const M = {
   upload: { key: 'up MiB/s', unit: 'iperf3 up MiB/s', higherIsBetter: true, digits: 0 },
@@ -146,6 +147,16 @@ async function oneRepetition(tool: NamespaceTool, mtu: number, sizes: RowSizes, 
   }
 }
 
+/**
+ * What the ping-pong costs through a Node process that relays between two kernel sockets and does
+ * nothing else (relay-floor.ts): the least any Node relay, usernet included, adds on this machine.
+ */
+async function relayFloorNote(sizes: RowSizes): Promise<string> {
+  const { direct, relayed } = await relayFloor(sizes.roundTrips, sizes.warmupSeconds);
+  const f = (x: number): string => x.toFixed(1);
+  return `floor for any Node relay — ping-pong through a Node process that only copies between two loopback sockets: mean ${f(relayed.mean)} µs, p99 ${f(relayed.p99)} µs (the client straight to the echo server: ${f(direct.mean)} / ${f(direct.p99)} µs)`;
+}
+
 async function withTool(tool: NamespaceTool, mtu: number, profile: { dir: string; name: string } | undefined, work: (served: ServedNamespace) => Promise<void>): Promise<void> {
   let served: ServedNamespace | undefined;
   try {
@@ -173,8 +184,12 @@ export async function netnsCases(c: BenchConfig): Promise<CasePlan[]> {
         name: tool.name === 'usernet' ? 'usernet' : tool.name,
         role: tool.name === 'usernet' ? 'usernet' : 'reference',
         ...(why !== undefined ? { skip: why } : {}),
-        run: (rep) => oneRepetition(tool, mtu, sizes,
-          c.profile && rep === 0 && tool.name === 'usernet' ? { dir: c.profileDir, name: `${id}-usernet` } : undefined),
+        run: async (rep) => {
+          const sample = await oneRepetition(tool, mtu, sizes,
+            c.profile && rep === 0 && tool.name === 'usernet' ? { dir: c.profileDir, name: `${id}-usernet` } : undefined);
+          if (tool.name === 'usernet' && mtu === 1500 && rep === 0) (sample.notes ??= []).push(await relayFloorNote(sizes));
+          return sample;
+        },
       };
     });
     return {

@@ -45,13 +45,13 @@ function start(role: Role, upstream = 0): Promise<{ proc: ChildProcess; port: nu
   });
 }
 
-async function measure(port: number, roundTrips: number): Promise<{ mean: number; p99: number }> {
+async function measure(port: number, roundTrips: number, warmupSeconds: number): Promise<LatencyFigures> {
   const s = net.connect({ port, host: '127.0.0.1', noDelay: true });
   await new Promise<void>((resolve, reject) => {
     s.once('connect', resolve);
     s.once('error', reject);
   });
-  await warmUp(s, PINGPONG_WARMUP_SECONDS);
+  await warmUp(s, warmupSeconds);
   const rec = new LatencyRecorder();
   await pingPong(s, roundTrips, rec);
   s.destroy();
@@ -59,27 +59,39 @@ async function measure(port: number, roundTrips: number): Promise<{ mean: number
   return { mean: r.mean, p99: r.percentile };
 }
 
-async function main(): Promise<void> {
-  const roundTrips = Number(process.argv[2] ?? 20_000);
-  if (!Number.isInteger(roundTrips) || roundTrips < 1) throw new Error(`round trips: a positive integer, got ${process.argv[2]}`);
+export interface LatencyFigures {
+  mean: number;
+  p99: number;
+}
+
+/** Ping-pong straight to an echo server, and through a Node relay to it; each in its own process. */
+export async function relayFloor(roundTrips: number, warmupSeconds = PINGPONG_WARMUP_SECONDS): Promise<{ direct: LatencyFigures; relayed: LatencyFigures }> {
   const echo = await start('echo');
-  const relay = await start('relay', echo.port);
   try {
-    const direct = await measure(echo.port, roundTrips);
-    const relayed = await measure(relay.port, roundTrips);
-    const f = (x: number): string => x.toFixed(1);
-    console.log(`1-byte ping-pong over loopback, ${roundTrips} round trips (client, echo and relay in separate processes)`);
-    console.log(`  direct:                mean ${f(direct.mean)} µs, p99 ${f(direct.p99)} µs`);
-    console.log(`  through a Node relay:  mean ${f(relayed.mean)} µs, p99 ${f(relayed.p99)} µs`);
-    console.log(`  the relay adds:        ${f(relayed.mean - direct.mean)} µs per round trip`);
+    const relay = await start('relay', echo.port);
+    try {
+      return { direct: await measure(echo.port, roundTrips, warmupSeconds), relayed: await measure(relay.port, roundTrips, warmupSeconds) };
+    } finally {
+      relay.proc.kill();
+    }
   } finally {
     echo.proc.kill();
-    relay.proc.kill();
   }
 }
 
-if (process.argv[2] === '--child') child(process.argv[3] as Role, Number(process.argv[4]));
-else
+async function main(): Promise<void> {
+  const roundTrips = Number(process.argv[2] ?? 20_000);
+  if (!Number.isInteger(roundTrips) || roundTrips < 1) throw new Error(`round trips: a positive integer, got ${process.argv[2]}`);
+  const { direct, relayed } = await relayFloor(roundTrips);
+  const f = (x: number): string => x.toFixed(1);
+  console.log(`1-byte ping-pong over loopback, ${roundTrips} round trips (client, echo and relay in separate processes)`);
+  console.log(`  direct:                mean ${f(direct.mean)} µs, p99 ${f(direct.p99)} µs`);
+  console.log(`  through a Node relay:  mean ${f(relayed.mean)} µs, p99 ${f(relayed.p99)} µs`);
+  console.log(`  the relay adds:        ${f(relayed.mean - direct.mean)} µs per round trip`);
+}
+
+if (require.main === module && process.argv[2] === '--child') child(process.argv[3] as Role, Number(process.argv[4]));
+else if (require.main === module)
   main().catch((e: unknown) => {
     process.stderr.write(`relay-floor: ${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
