@@ -7,7 +7,7 @@
 import { EtherType } from '../wire/ip-protocol';
 import { emitEthernet, writeEthernetHeader, ETHERNET_HEADER_LEN } from '../wire/ethernet';
 import { claimHeadroom } from '../wire/payload';
-import { IpAddress, bytesEqual, type Ipv4Address, type MacAddress } from '../wire/address';
+import { IpAddress, type Ipv4Address, type MacAddress } from '../wire/address';
 import type { LinkOffloads, LinkType } from '../link';
 import { NeighbourCache } from '../neighbour/cache';
 import type { FramePool } from './frame-pool';
@@ -121,11 +121,15 @@ export class NetInterface {
    * Does this interface accept an Ethernet frame sent to `dst`? Our MAC, broadcast, IPv4
    * all-hosts (01:00:5e:00:00:01), IPv6 all-nodes (33:33:00:00:00:01) and the solicited-node
    * groups (33:33:ff:xx:xx:xx, RFC 4291 §2.7.1) of our addresses, tentative ones included (DAD
-   * must hear other claimants, RFC 4862 §5.4.2).
+   * must hear other claimants, RFC 4862 §5.4.2). Reads the first six bytes of `dst` only, so a
+   * received frame itself can be asked about (its destination comes first): no view per frame.
    */
-  acceptsMac(dst: MacAddress): boolean {
-    if ((dst[0]! & 1) === 0) return this.mac !== null && bytesEqual(dst, this.mac);
-    if (dst.every((x) => x === 0xff)) return true;
+  acceptsMac(dst: Uint8Array): boolean {
+    if ((dst[0]! & 1) === 0) {
+      const m = this.mac;
+      return m !== null && dst[0] === m[0] && dst[1] === m[1] && dst[2] === m[2] && dst[3] === m[3] && dst[4] === m[4] && dst[5] === m[5];
+    }
+    if ((dst[0]! & dst[1]! & dst[2]! & dst[3]! & dst[4]! & dst[5]!) === 0xff) return true;
     if (dst[0] === 0x01 && dst[1] === 0x00 && dst[2] === 0x5e) return dst[3] === 0 && dst[4] === 0 && dst[5] === 1;
     if (dst[0] === 0x33 && dst[1] === 0x33) {
       if (dst[2] === 0 && dst[3] === 0 && dst[4] === 0 && dst[5] === 1) return true;
