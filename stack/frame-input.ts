@@ -11,8 +11,8 @@ import type { NetHost } from './ip/host';
 import { arpInput } from './arp/arp';
 import type { Ipv4Input } from './ipv4/input';
 import type { Ipv6Input } from './ipv6/input';
-import { ETHERNET_HEADER_LEN, EthernetView } from './wire/ethernet';
-import { ETHERTYPE_MIN, EtherType } from './wire/ip-protocol';
+import { ETHERNET_HEADER_LEN, checkEthernetII } from './wire/ethernet';
+import { EtherType } from './wire/ip-protocol';
 import { isDrop } from './wire/drop';
 
 /** Who takes what a frame carries. */
@@ -39,12 +39,10 @@ export function frameInput(to: FrameReceivers, iface: NetInterface, frame: Uint8
   }
   c.add('eth', 'InFrames');
   if (!coalescing && frame.length > iface.mtu + ETHERNET_HEADER_LEN) return void c.drop('eth', 'eth-larger-than-mtu');
-  // The header is read in place (no parsed copy per frame); the checks and their order are
-  // parseEthernet's.
-  const eth = EthernetView.check(frame);
+  // The header is read in place: no parsed copy per frame.
+  const eth = checkEthernetII(frame);
   if (isDrop(eth)) return void c.drop('eth', eth);
   const etherType = eth.etherType;
-  if (etherType < ETHERTYPE_MIN) return void c.drop('eth', 'eth-8023-frame');
   if (eth.tagCount > 0) return void c.drop('eth', 'eth-vlan-tagged');
   if (!iface.acceptsMac(frame)) return void c.drop('eth', 'eth-not-for-us');
   switch (etherType) {

@@ -112,12 +112,21 @@ export interface EthernetRepr {
 }
 
 /** Parses a frame; 802.3 length-field frames (LLC/SNAP) are dropped as `'eth-8023-frame'`. */
-export function parseEthernet(b: Uint8Array): EthernetRepr | Drop {
+/**
+ * For untrusted bytes: a whole Ethernet II header (`EthernetView.check`) whose EtherType is one —
+ * an IEEE 802.3 length field in its place is dropped. Read in place, as the receive path does.
+ */
+export function checkEthernetII(b: Uint8Array): EthernetView | Drop {
   const v = EthernetView.check(b);
   if (v instanceof Drop) return v;
-  const etherType = v.etherType;
-  if (etherType < ETHERTYPE_MIN) return drop('eth-8023-frame');
-  const repr: EthernetRepr = { dst: v.destination, src: v.source, etherType, payload: v.payload };
+  if (v.etherType < ETHERTYPE_MIN) return drop('eth-8023-frame');
+  return v;
+}
+
+export function parseEthernet(b: Uint8Array): EthernetRepr | Drop {
+  const v = checkEthernetII(b);
+  if (v instanceof Drop) return v;
+  const repr: EthernetRepr = { dst: v.destination, src: v.source, etherType: v.etherType, payload: v.payload };
   if (v.tagCount > 0) {
     repr.vlan = [];
     for (let i = 0; i < v.tagCount; i++) repr.vlan.push(v.tag(i));
