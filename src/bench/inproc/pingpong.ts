@@ -66,13 +66,22 @@ export async function pingPongRun(path: InProcessPath, roundTrips: number, warmu
   const c = path.clientNet.connect(port, path.serverHost);
   c.setNoDelay(true);
   await connected(c);
-  await warmUp(c, warmupSeconds);
-  const rec = new LatencyRecorder();
-  const t0 = process.hrtime.bigint();
-  await pingPong(c, roundTrips, rec);
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const r = await timedPingPong(c, roundTrips, warmupSeconds);
   c.destroy();
   await closeServer(server);
+  return { roundTrips, ...r };
+}
+
+/**
+ * The measurement every ping-pong figure comes from: `warmupSeconds` of untimed round trips, then
+ * `roundTrips` timed ones on the connected `socket` (whose peer echoes).
+ */
+export async function timedPingPong(socket: hostNet.Socket, roundTrips: number, warmupSeconds: number): Promise<Omit<PingPongResult, 'roundTrips'>> {
+  await warmUp(socket, warmupSeconds);
+  const rec = new LatencyRecorder();
+  const t0 = process.hrtime.bigint();
+  await pingPong(socket, roundTrips, rec);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const { mean, percentile } = rec.result(99);
-  return { roundTrips, meanUs: mean, p99Us: percentile, seconds };
+  return { meanUs: mean, p99Us: percentile, seconds };
 }

@@ -7,9 +7,9 @@
 
 import * as net from 'net';
 import { SAMPLE_PREFIX, METRICS, type Sample } from '../jobs';
-import { pingPong, warmUp } from '../inproc/pingpong';
+import { timedPingPong } from '../inproc/pingpong';
+import { connected } from '../inproc/paths';
 import { CONNRATE_WARMUP_SECONDS, exchangeLoops } from '../inproc/connrate';
-import { LatencyRecorder } from '../stats';
 
 export type NamespaceClientJob =
   | { kind: 'pingpong'; host: string; port: number; roundTrips: number; warmupSeconds: number }
@@ -17,16 +17,10 @@ export type NamespaceClientJob =
 
 async function pingPongJob(j: Extract<NamespaceClientJob, { kind: 'pingpong' }>): Promise<Sample> {
   const s = net.connect({ host: j.host, port: j.port, noDelay: true });
-  await new Promise<void>((resolve, reject) => {
-    s.once('connect', resolve);
-    s.once('error', reject);
-  });
-  await warmUp(s, j.warmupSeconds);
-  const rec = new LatencyRecorder();
-  await pingPong(s, j.roundTrips, rec);
+  await connected(s);
+  const r = await timedPingPong(s, j.roundTrips, j.warmupSeconds);
   s.destroy();
-  const r = rec.result(99);
-  return { metrics: { [METRICS.meanUs.key]: r.mean, [METRICS.p99Us.key]: r.percentile } };
+  return { metrics: { [METRICS.meanUs.key]: r.meanUs, [METRICS.p99Us.key]: r.p99Us } };
 }
 
 async function connRateJob(j: Extract<NamespaceClientJob, { kind: 'connrate' }>): Promise<Sample> {

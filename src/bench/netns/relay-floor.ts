@@ -13,8 +13,8 @@
 import { fork, type ChildProcess } from 'child_process';
 import * as net from 'net';
 import { PINGPONG_WARMUP_SECONDS } from '../jobs';
-import { pingPong, warmUp } from '../inproc/pingpong';
-import { LatencyRecorder } from '../stats';
+import { timedPingPong } from '../inproc/pingpong';
+import { connected } from '../inproc/paths';
 
 type Role = 'echo' | 'relay';
 
@@ -47,16 +47,10 @@ function start(role: Role, upstream = 0): Promise<{ proc: ChildProcess; port: nu
 
 async function measure(port: number, roundTrips: number, warmupSeconds: number): Promise<LatencyFigures> {
   const s = net.connect({ port, host: '127.0.0.1', noDelay: true });
-  await new Promise<void>((resolve, reject) => {
-    s.once('connect', resolve);
-    s.once('error', reject);
-  });
-  await warmUp(s, warmupSeconds);
-  const rec = new LatencyRecorder();
-  await pingPong(s, roundTrips, rec);
+  await connected(s);
+  const r = await timedPingPong(s, roundTrips, warmupSeconds);
   s.destroy();
-  const r = rec.result(99);
-  return { mean: r.mean, p99: r.percentile };
+  return { mean: r.meanUs, p99: r.p99Us };
 }
 
 export interface LatencyFigures {
