@@ -1,7 +1,8 @@
 # Builds the TAP addon (drivers/tap/*.cc). `npm ci` runs node-gyp on this file automatically.
 # The addon does only what JavaScript cannot: the TUNSETIFF ioctl and batched non-blocking I/O
 # on the TAP descriptor driven by a libuv poll handle (DESIGN.md, "Drivers"), with the
-# virtio-net header of each frame read and written there (drivers/tap/vnet.cc).
+# virtio-net header of each frame read and written there (drivers/tap/vnet.cc); and busy polling
+# of the event loop without a JavaScript object per turn (drivers/tap/loop-poll.cc).
 {
   "targets": [
     {
@@ -10,6 +11,7 @@
         "drivers/tap/addon.cc",
         "drivers/tap/device.cc",
         "drivers/tap/handle.cc",
+        "drivers/tap/loop-poll.cc",
         "drivers/tap/vnet.cc"
       ],
       "dependencies": [

@@ -15,6 +15,7 @@ import type { TcpEngine } from '../stack/tcp/engine';
 import type { TcpEvent } from '../stack/tcp/events';
 import { FramePool } from '../stack/iface/frame-pool';
 import { LINK_HEADROOM } from '../stack/wire/payload';
+import { BusyPoller, type BusyPollStats } from './busy-poll';
 
 /**
  * Real time with Node's timers. Deadline timers are unref'd: the stack's housekeeping (neighbour
@@ -50,11 +51,27 @@ export class StackRuntime {
   private readonly tcpEventListeners: Array<(events: TcpEvent[]) => void> = [];
   /** Called after every flush (the public Stack resolves pings here). */
   afterFlush: (() => void) | null = null;
+  /** Keeps the event loop polling after work, when asked for (src/busy-poll.ts). */
+  private readonly poller: BusyPoller | null;
 
+  /**
+   * `busyPollMicros`: the longest window, in µs, for which the loop keeps polling instead of
+   * sleeping once a flush leaves nothing to do; 0 (the default) sleeps at once. Busy polling is
+   * about real time, so it needs `realTimers`.
+   */
   constructor(
     readonly core: CoreStack,
     readonly clock: Scheduler = realTimers,
-  ) {}
+    busyPollMicros = 0,
+  ) {
+    if (busyPollMicros !== 0 && clock !== realTimers) throw new RangeError('busy polling needs real time (no scheduler)');
+    this.poller = busyPollMicros === 0 ? null : new BusyPoller(busyPollMicros);
+  }
+
+  /** The busy poller's window and counts; null when busy polling is off. */
+  get busyPoll(): BusyPollStats | null {
+    return this.poller?.stats ?? null;
+  }
 
   now(): number {
     return this.clock.now();
@@ -106,6 +123,7 @@ export class StackRuntime {
    * and the user API after anything that may produce output (a write, a connect, a ping).
    */
   wake(): void {
+    this.poller?.busy();
     if (this.closed || this.flushTask !== null) return;
     this.flushTask = this.clock.at(this.clock.now(), this.runFlushTask);
   }
@@ -136,6 +154,7 @@ export class StackRuntime {
       next = this.core.nextDeadline();
     }
     this.arm(next);
+    if (this.flushTask === null) this.poller?.idle();
   }
 
   /** Hands the engine's events to the listeners; false when there were none (or no listener). */
@@ -180,6 +199,7 @@ export class StackRuntime {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.poller?.stop();
     this.flushTask?.cancel();
     this.timerTask?.cancel();
     this.flushTask = this.timerTask = null;

@@ -1,5 +1,6 @@
-// The usernet TAP addon's entry: device control functions (device.h) and the TapHandle class
-// (handle.h). The TypeScript side (native.ts) describes this surface with types.
+// The usernet TAP addon's entry: device control functions (device.h), the TapHandle class
+// (handle.h) and the LoopPoller class (loop-poll.h). The TypeScript side (native.ts) describes
+// this surface with types.
 #include <napi.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include "device.h"
 #include "errors.h"
 #include "handle.h"
+#include "loop-poll.h"
 #include "vnet.h"
 
 namespace usernet_tap {
@@ -177,6 +179,7 @@ static Napi::Object InitTapAddon(Napi::Env env, Napi::Object exports) {
   exports.Set("getMtu", Napi::Function::New(env, GetMtu));
   exports.Set("setUp", Napi::Function::New(env, SetUp));
   exports.Set("TapHandle", TapHandle::Define(env));
+  exports.Set("LoopPoller", LoopPoller::Define(env));
   return exports;
 }
 

@@ -54,14 +54,17 @@ export class UsernetRouter {
     readonly status: StatusSource,
   ) {}
 
-  /** Builds the stack on `link` (started at once). Throws on two services on one port. */
-  static create(link: LinkDriver, a: RouterAddresses, services: readonly ServiceSpec[], seed: number): UsernetRouter {
+  /**
+   * Builds the stack on `link` (started at once). Throws on two services on one port.
+   * `busyPollMicros`: the stack's busy-poll window (`StackOptions.busyPollMicros`; 0 = off).
+   */
+  static create(link: LinkDriver, a: RouterAddresses, services: readonly ServiceSpec[], seed: number, busyPollMicros = 0): UsernetRouter {
     const ports = new Set<number>();
     for (const s of services) {
       if (ports.has(s.port)) throw new Error(`two services on port ${s.port}`);
       ports.add(s.port);
     }
-    const stack = new Stack({ seed });
+    const stack = new Stack({ seed, busyPollMicros });
     const relay = new HostRelay(hostNet, { gateway4: a.gateway4, gateway6: a.gateway6 });
     const isServices = (addr: string): boolean => addr === a.services4 || addr === a.services6;
     let router: UsernetRouter | null = null;

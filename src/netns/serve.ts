@@ -37,6 +37,8 @@ export const NETNS_DEFAULTS = {
   services4: '10.0.2.3',
   services6: 'fd00:2::3',
   mtu: 65520,
+  /** See `NamespaceOptions.busyPollMicros`. */
+  busyPollMicros: 200,
 } as const;
 
 export interface NamespaceOptions {
@@ -72,6 +74,11 @@ export interface NamespaceOptions {
    */
   dns?: boolean;
   dnsUpstreams?: readonly DnsUpstream[];
+  /**
+   * Busy polling (src/busy-poll.ts): after traffic, the stack keeps polling for up to this many
+   * microseconds before it sleeps. Default NETNS_DEFAULTS.busyPollMicros; 0 turns it off.
+   */
+  busyPollMicros?: number;
 }
 
 function addressOf(cidr: string): string {
@@ -136,7 +143,8 @@ export class ServedNamespace {
       let link: LinkDriver = tap;
       if (o.pcap !== undefined) link = capture(link, o.pcap);
       if (o.wrapLink !== undefined) link = o.wrapLink(link);
-      const router = UsernetRouter.create(link, a, o.services ?? [], o.seed ?? ((Math.random() * 0x7fffffff) | 0));
+      const seed = o.seed ?? ((Math.random() * 0x7fffffff) | 0);
+      const router = UsernetRouter.create(link, a, o.services ?? [], seed, o.busyPollMicros ?? NETNS_DEFAULTS.busyPollMicros);
       tapOwned = true;
       undo.push(() => router.close());
       const udp = NamespaceUdp.attach(router.stack, { ...a, dnsUpstreams: o.dns === false ? null : o.dnsUpstreams });

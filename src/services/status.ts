@@ -25,9 +25,9 @@ function endpoint(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-/** The `StatusSource` of a stack. */
+/** The `StatusSource` of a stack; its extra lines start with the busy poller's, when it polls. */
 export function stackStatus(stack: Stack, extra?: () => Record<string, string | number>): StatusSource {
-  const s: StatusSource = {
+  return {
     connections: () =>
       stack.tcp.allConnections().map((c) => ({
         local: endpoint(c.local.toString(), c.localPort),
@@ -35,9 +35,14 @@ export function stackStatus(stack: Stack, extra?: () => Record<string, string | 
         ...c.stats(),
       })),
     counters: () => stack.counters(),
+    extra: () => ({ ...busyPollLines(stack), ...(extra?.() ?? {}) }),
   };
-  if (extra !== undefined) s.extra = extra;
-  return s;
+}
+
+/** The busy poller's window and counts (src/busy-poll.ts); nothing when it is off. */
+function busyPollLines(stack: Stack): Record<string, string | number> {
+  const b = stack.runtime.busyPoll;
+  return b === null ? {} : { 'busy poll: window µs': b.windowUs, 'busy poll: polls/caught/expired': `${b.polls}/${b.caught}/${b.expired}` };
 }
 
 function ms(v: number | undefined): string {

@@ -122,6 +122,23 @@ maybe('the services address refuses a port without a service (RST), and serves t
   t.regex(out, /^ping$/m, out);
 });
 
+maybe('--busy-poll: on by default (the status page shows the poller), 0 turns it off, bad values are usage errors', async (t) => {
+  const page = "curl -sS -m 10 http://10.0.2.3/ | grep '^busy poll' || echo 'no busy poll'";
+  const on = cli(['netns', '-q', '--service', 'http', '--', 'sh', '-c', page]);
+  t.is((await on.exit).code, 0, on.err());
+  t.regex(on.out(), /^busy poll: window µs: \d+$/m);
+  t.regex(on.out(), /^busy poll: polls\/caught\/expired: \d+\/\d+\/\d+$/m);
+  const off = cli(['netns', '-q', '--busy-poll', '0', '--service', 'http', '--', 'sh', '-c', page]);
+  t.is((await off.exit).code, 0, off.err());
+  t.is(off.out(), 'no busy poll\n');
+  for (const [value, why] of [['5000', 'outside 0–1000'], ['fast', 'is not a number']]) {
+    const bad = cli(['netns', '--busy-poll', value!, '--', 'true']);
+    t.is((await bad.exit).code, 2);
+    t.true(bad.err().startsWith(`usernet netns: --busy-poll `) && bad.err().includes(why!), bad.err());
+    t.deepEqual(namespacesOf(bad.child.pid), []);
+  }
+});
+
 maybe('-p lets the host reach a server started inside the namespace', async (t) => {
   const probe = net.createServer();
   await new Promise<void>((r) => probe.listen({ port: 0, host: '127.0.0.1' }, () => r()));
@@ -265,9 +282,9 @@ maybe('--no-offloads: the TAP carries plain frames, every TCP checksum in the ca
   }
 });
 
-maybe('usernet serve answers on a TAP device with echo and http; SIGTERM removes the device', async (t) => {
+maybe('usernet serve answers on a TAP device with echo and http (busy polling when asked); SIGTERM removes the device', async (t) => {
   const tap = uniqueLinkName('uns');
-  const r = cli(['serve', '--tap', tap, '--service', 'echo', '--service', 'http']);
+  const r = cli(['serve', '--tap', tap, '--service', 'echo', '--service', 'http', '--busy-poll', '100']);
   const ns = await Netns.create();
   try {
     await waitFor(() => r.err().includes('serving on TAP'), 'usernet serve to start');
@@ -277,6 +294,7 @@ maybe('usernet serve answers on a TAP device with echo and http; SIGTERM removes
     t.is(echo.stdout, 'hello serve\n', echo.stderr);
     const page = await ns.exec(['curl', '-sS', '-m', '5', 'http://10.0.3.2/']);
     t.regex(page.stdout, /usernet — connections/);
+    t.regex(page.stdout, /^busy poll: polls\/caught\/expired: \d+\/\d+\/\d+$/m, 'busy polling as asked');
     process.kill(r.child.pid!, 'SIGTERM');
     t.is((await r.exit).code, 143, r.err());
     t.false((await ns.links()).includes(tap));
