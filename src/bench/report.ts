@@ -32,11 +32,12 @@ export function renderCase(c: CaseResult): string {
   if (c.skipped !== undefined) return lines.join('\n');
   const ours = c.paths.find((p) => p.role === 'usernet');
   const refs = c.paths.filter((p) => p.role === 'reference');
-  const header = [pad('metric', 18), pad(ours?.name ?? 'usernet', 28)];
+  const labelWidth = Math.max(18, ...c.metrics.map((m) => m.unit.length));
+  const header = [pad('metric', labelWidth), pad(ours?.name ?? 'usernet', 28)];
   for (const r of refs) header.push(pad(r.name, 28), pad('×', 6));
   lines.push(`  ${header.join(' ')}`.trimEnd());
   for (const m of c.metrics) {
-    const row = [pad(m.unit, 18), pad(ours === undefined ? '–' : cell(ours, m), 28)];
+    const row = [pad(m.unit, labelWidth), pad(ours === undefined ? '–' : cell(ours, m), 28)];
     for (const r of refs) {
       const x = c.ratios[r.name]?.[m.key];
       row.push(pad(cell(r, m), 28), pad(x === null || x === undefined ? '–' : x.toFixed(2), 6));

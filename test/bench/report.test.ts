@@ -32,3 +32,18 @@ test('a case block lists usernet, each reference and the ratio; skips and errors
   t.regex(text, /pasta: skipped — not installed/);
   t.is(renderCase({ ...c, skipped: 'needs root' }).split('\n').length, 1);
 });
+
+test('a metric label longer than the column widens it, so the columns stay aligned', (t) => {
+  const long = { ...METRICS.throughput, key: 'long', unit: 'a label of twenty-six chars' };
+  const both = (values: number[]): Record<string, number>[] => values.map((v) => ({ [METRICS.throughput.key]: v, long: v }));
+  const p = (name: string, role: 'usernet' | 'reference'): PathResult => ({
+    name, role, samples: both([1]).map((metrics) => ({ metrics })), summary: { [METRICS.throughput.key]: summarize([1]), long: summarize([1]) }, errors: [], notes: [],
+  });
+  const c: CaseResult = {
+    row: 6, id: 'r6', title: 'x', metrics: [METRICS.throughput, long], reps: 1,
+    paths: [p('usernet', 'usernet'), p('ref', 'reference')], ratios: { ref: { [METRICS.throughput.key]: 1, long: 1 } }, seconds: 1,
+  };
+  const lines = renderCase(c).split('\n').slice(1);
+  // Two spaces of indent and the 27-character label: usernet's column starts at 30 on every line.
+  t.true(lines.every((l) => l[29] === ' ' && /\S/.test(l[30] ?? '')), lines.join('\n'));
+});

@@ -74,14 +74,22 @@ export async function pingPongRun(path: InProcessPath, roundTrips: number, warmu
 
 /**
  * The measurement every ping-pong figure comes from: `warmupSeconds` of untimed round trips, then
- * `roundTrips` timed ones on the connected `socket` (whose peer echoes).
+ * `roundTrips` timed ones on the connected `socket` (whose peer echoes). With `cpuClock` (CPU
+ * seconds of whatever serves the round trips), also the CPU the timed part cost.
  */
-export async function timedPingPong(socket: hostNet.Socket, roundTrips: number, warmupSeconds: number): Promise<Omit<PingPongResult, 'roundTrips'>> {
+export async function timedPingPong(
+  socket: hostNet.Socket,
+  roundTrips: number,
+  warmupSeconds: number,
+  cpuClock?: () => number,
+): Promise<Omit<PingPongResult, 'roundTrips'> & { cpuSeconds?: number }> {
   await warmUp(socket, warmupSeconds);
   const rec = new LatencyRecorder();
+  const cpu0 = cpuClock === undefined ? 0 : cpuClock();
   const t0 = process.hrtime.bigint();
   await pingPong(socket, roundTrips, rec);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const { mean, percentile } = rec.result(99);
-  return { meanUs: mean, p99Us: percentile, seconds };
+  const result = { meanUs: mean, p99Us: percentile, seconds };
+  return cpuClock === undefined ? result : { ...result, cpuSeconds: cpuClock() - cpu0 };
 }

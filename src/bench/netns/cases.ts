@@ -3,7 +3,8 @@
  * `usernet netns`' default) and each tool, one repetition = a fresh namespace served by the
  * tool, then from inside it: iperf3 to the host (upload, then `-R` download), the 1-byte
  * ping-pong and the connection rate against servers on the host's loopback. CPU per GB is the
- * tool's own processes' (from /proc/PID/stat) while iperf3 runs.
+ * tool's own processes' (from /proc/PID/stat) while iperf3 runs, CPU per round trip theirs over
+ * the timed round trips.
  */
 
 import * as hostNet from 'net';
@@ -14,8 +15,8 @@ import { GB, METRICS, MiB, SAMPLE_PREFIX, pingPongWarmup, type MetricSpec, type 
 import { listen } from '../inproc/paths';
 import { respondingServer } from '../inproc/connrate';
 import type { BenchConfig, CasePlan, PathPlan } from '../plan';
-import type { NamespaceClientJob } from './client';
-import { NAMESPACE_TOOLS, type NamespaceTool, type ServedNamespace } from './tools';
+import { PINGPONG_CPU, type NamespaceClientJob } from './client';
+import { NAMESPACE_TOOLS, usernetNetnsWithoutBusyPoll, type NamespaceTool, type ServedNamespace } from './tools';
 import { relayFloor } from './relay-floor';
 
 const M = {
@@ -27,6 +28,7 @@ const M = {
   p99Us: METRICS.p99Us,
   conn1: { key: 'conn/s 1', unit: 'conn/s (1 conc.)', higherIsBetter: true, digits: 0 },
   conn32: { key: 'conn/s 32', unit: 'conn/s (32 conc.)', higherIsBetter: true, digits: 0 },
+  pingCpu: PINGPONG_CPU,
 } as const satisfies Record<string, MetricSpec>;
 
 const CLIENT = path.join(__dirname, 'client.js');
@@ -133,8 +135,7 @@ async function oneRepetition(tool: NamespaceTool, mtu: number, sizes: RowSizes, 
       }
     });
     await withTool(tool, mtu, profile && { ...profile, name: `${profile.name}-latency` }, async (served) => {
-      const pp = await nsClient(served, { kind: 'pingpong', host: served.gateway, port: host.echoPort, roundTrips: sizes.roundTrips, warmupSeconds: sizes.warmupSeconds }, 120_000);
-      Object.assign(metrics, pp.metrics);
+      Object.assign(metrics, (await pingPongOn(served, host, sizes)).metrics);
       for (const [concurrency, spec] of [[1, M.conn1], [32, M.conn32]] as const) {
         const cr = await nsClient(served, { kind: 'connrate', host: served.gateway, port: host.responderPort, concurrency, seconds: sizes.connRateSeconds }, sizes.connRateSeconds * 1000 + 60_000);
         metrics[spec.key] = cr.metrics[METRICS.connPerSec.key] ?? NaN;
@@ -142,6 +143,31 @@ async function oneRepetition(tool: NamespaceTool, mtu: number, sizes: RowSizes, 
       }
     });
     return { metrics, notes };
+  } finally {
+    await host.close();
+  }
+}
+
+function pingPongOn(served: ServedNamespace, host: HostServers, sizes: RowSizes): Promise<Sample> {
+  const job: NamespaceClientJob = {
+    kind: 'pingpong', host: served.gateway, port: host.echoPort, roundTrips: sizes.roundTrips, warmupSeconds: sizes.warmupSeconds, cpuPids: served.pids,
+  };
+  return nsClient(served, job, 120_000);
+}
+
+/**
+ * usernet netns busy-polls by default (src/busy-poll.ts): the ping-pong without it, for the
+ * latency and CPU that polling trades.
+ */
+async function withoutBusyPollNote(mtu: number, sizes: RowSizes): Promise<string> {
+  const host = await startHostServers();
+  try {
+    let m: Record<string, number> = {};
+    await withTool(usernetNetnsWithoutBusyPoll, mtu, undefined, async (served) => {
+      m = (await pingPongOn(served, host, sizes)).metrics;
+    });
+    const f = (k: string): string => (m[k] ?? NaN).toFixed(1);
+    return `without busy polling (--busy-poll 0): ping-pong mean ${f(M.meanUs.key)} µs, p99 ${f(M.p99Us.key)} µs, ${f(M.pingCpu.key)} CPU µs per round trip`;
   } finally {
     await host.close();
   }
@@ -187,6 +213,7 @@ export async function netnsCases(c: BenchConfig): Promise<CasePlan[]> {
         run: async (rep) => {
           const sample = await oneRepetition(tool, mtu, sizes,
             c.profile && rep === 0 && tool.name === 'usernet' ? { dir: c.profileDir, name: `${id}-usernet` } : undefined);
+          if (tool.name === 'usernet' && rep === 0) (sample.notes ??= []).push(await withoutBusyPollNote(mtu, sizes));
           if (tool.name === 'usernet' && mtu === 1500 && rep === 0) (sample.notes ??= []).push(await relayFloorNote(sizes));
           return sample;
         },

@@ -6,21 +6,30 @@
  */
 
 import * as net from 'net';
-import { SAMPLE_PREFIX, METRICS, type Sample } from '../jobs';
+import { SAMPLE_PREFIX, METRICS, type MetricSpec, type Sample } from '../jobs';
+import { procsCpuSeconds } from '../cpu';
 import { timedPingPong } from '../inproc/pingpong';
 import { connected } from '../inproc/paths';
 import { CONNRATE_WARMUP_SECONDS, exchangeLoops } from '../inproc/connrate';
 
 export type NamespaceClientJob =
-  | { kind: 'pingpong'; host: string; port: number; roundTrips: number; warmupSeconds: number }
+  /** `cpuPids`: the serving tool's processes, whose CPU over the timed round trips is reported. */
+  | { kind: 'pingpong'; host: string; port: number; roundTrips: number; warmupSeconds: number; cpuPids?: number[] }
   | { kind: 'connrate'; host: string; port: number; concurrency: number; seconds: number };
+
+/** The serving tool's CPU per timed round trip (user + system, all its processes). */
+export const PINGPONG_CPU = { key: 'pingpong cpu µs/rt', unit: 'ping-pong CPU µs/rt', higherIsBetter: false, digits: 1 } as const satisfies MetricSpec;
 
 async function pingPongJob(j: Extract<NamespaceClientJob, { kind: 'pingpong' }>): Promise<Sample> {
   const s = net.connect({ host: j.host, port: j.port, noDelay: true });
   await connected(s);
-  const r = await timedPingPong(s, j.roundTrips, j.warmupSeconds);
+  // /proc is not namespaced by `ip netns exec`: the tool's processes are readable from here.
+  const pids = j.cpuPids;
+  const r = await timedPingPong(s, j.roundTrips, j.warmupSeconds, pids === undefined ? undefined : () => procsCpuSeconds(pids));
   s.destroy();
-  return { metrics: { [METRICS.meanUs.key]: r.meanUs, [METRICS.p99Us.key]: r.p99Us } };
+  const metrics: Record<string, number> = { [METRICS.meanUs.key]: r.meanUs, [METRICS.p99Us.key]: r.p99Us };
+  if (r.cpuSeconds !== undefined) metrics[PINGPONG_CPU.key] = (r.cpuSeconds * 1e6) / j.roundTrips;
+  return { metrics };
 }
 
 async function connRateJob(j: Extract<NamespaceClientJob, { kind: 'connrate' }>): Promise<Sample> {

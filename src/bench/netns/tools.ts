@@ -129,25 +129,34 @@ function cliHasNetns(): boolean {
   }
 }
 
-export const usernetNetns: NamespaceTool = {
-  name: 'usernet',
-  unavailable: () => rootReason() ?? (cliHasNetns() ? undefined : '`usernet netns` is not in this build yet (dist/src/cli/main.js has no netns command)'),
-  async start(mtu, profile) {
-    const ns = await Netns.create('usernet-bench');
-    const nodeArgs = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile.dir}`, `--cpu-prof-name=${profile.name}.cpuprofile`];
-    const p = new BackgroundProcess([process.execPath, ...nodeArgs, CLI, 'netns', ns.name, '--existing', '--mtu', String(mtu)]);
-    await startedIn(ns, p, 'usernet netns');
-    return {
-      ns,
-      gateway: '10.0.2.2',
-      pids: [p.pid],
-      stop: async () => {
-        // SIGTERM: a clean shutdown, which is also when --cpu-prof writes its profile.
-        await p.stop('SIGTERM', 5000);
-        await ns.destroy();
-      },
-    };
-  },
-};
+/** `usernet netns` with its defaults, plus `extraArgs`. */
+function usernetNetnsWith(extraArgs: readonly string[]): NamespaceTool {
+  return {
+    name: 'usernet',
+    unavailable: () => rootReason() ?? (cliHasNetns() ? undefined : '`usernet netns` is not in this build yet (dist/src/cli/main.js has no netns command)'),
+    start: (mtu, profile) => startUsernetNetns(mtu, profile, extraArgs),
+  };
+}
+
+export const usernetNetns = usernetNetnsWith([]);
+/** Without busy polling: what the note under row 6 compares the default with. */
+export const usernetNetnsWithoutBusyPoll = usernetNetnsWith(['--busy-poll', '0']);
+
+async function startUsernetNetns(mtu: number, profile: { dir: string; name: string } | undefined, extraArgs: readonly string[]): Promise<ServedNamespace> {
+  const ns = await Netns.create('usernet-bench');
+  const nodeArgs = profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile.dir}`, `--cpu-prof-name=${profile.name}.cpuprofile`];
+  const p = new BackgroundProcess([process.execPath, ...nodeArgs, CLI, 'netns', ns.name, '--existing', '--mtu', String(mtu), ...extraArgs]);
+  await startedIn(ns, p, 'usernet netns');
+  return {
+    ns,
+    gateway: '10.0.2.2',
+    pids: [p.pid],
+    stop: async () => {
+      // SIGTERM: a clean shutdown, which is also when --cpu-prof writes its profile.
+      await p.stop('SIGTERM', 5000);
+      await ns.destroy();
+    },
+  };
+}
 
 export const NAMESPACE_TOOLS: readonly NamespaceTool[] = [usernetNetns, slirp4netns, pasta];
