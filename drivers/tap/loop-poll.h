@@ -1,9 +1,9 @@
 // LoopPoller: keeps Node's event loop from sleeping for a while — the native half of busy
 // polling (src/busy-poll.ts). A started uv_idle handle makes libuv poll for I/O with a zero
-// timeout on every turn; this one stops itself once its deadline has passed. Doing this with a
-// chain of setImmediate calls allocates an object per turn, and at tens of thousands of turns
-// a second that garbage alone sets the pace of young-generation collections; here a turn
-// costs one call to OnIdle and nothing on the JavaScript heap.
+// timeout on every turn; this one stops itself once its deadline has passed. Between turns it
+// spins on libuv's epoll descriptor for up to a slice, so that the loop goes round once per
+// event instead of millions of times a second: a turn of Node's loop allocates (see OnIdle), and
+// a chain of setImmediate calls allocates an Immediate per turn besides.
 //
 // It lives in the TAP addon because that is the one native module usernet builds, and busy
 // polling matters most for a TAP served next to host sockets.
@@ -31,7 +31,7 @@ class LoopPoller : public Napi::ObjectWrap<LoopPoller> {
   Napi::Value PollFor(const Napi::CallbackInfo& info);
   // close(): stops and releases the handle. Idempotent; pollFor afterwards throws.
   Napi::Value Close(const Napi::CallbackInfo& info);
-  // turns: loop turns spent polling so far (each one a zero-timeout poll for I/O).
+  // turns: loop turns spent polling so far (each one a wait of up to a slice for I/O).
   Napi::Value Turns(const Napi::CallbackInfo& info);
   // polling: whether the handle is running now.
   Napi::Value Polling(const Napi::CallbackInfo& info);

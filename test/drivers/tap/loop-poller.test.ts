@@ -19,7 +19,7 @@ test.serial('pollFor keeps the loop turning until the deadline, then the loop sl
   poller.pollFor(20_000);
   t.true(poller.polling);
   await sleep(10);
-  // A sleeping loop turns once or twice for this timer; a polling one per zero-timeout poll.
+  // A sleeping loop turns once or twice for this timer; a polling one at least once a slice.
   t.true(poller.turns > 5, `${poller.turns} turns`);
   await sleep(30);
   t.false(poller.polling, 'stopped by itself at the deadline');
