@@ -28,6 +28,12 @@ import { loadTapAddon, type NativeLoopPoller } from '../drivers/tap/native';
 /** The window's first step above zero, in microseconds (or the maximum, if smaller). */
 export const POLL_WINDOW_START_US = 10;
 
+/**
+ * The window the CLI's serving commands (`usernet netns`, `usernet serve`) use unless told
+ * otherwise: 200 µs, the default of KVM's halt_poll_ns, which makes the same trade for a vCPU.
+ */
+export const SERVING_BUSY_POLL_US = 200;
+
 /** The largest window accepted: beyond a millisecond, sleeping and being woken costs less. */
 export const POLL_WINDOW_LIMIT_US = 1000;
 

@@ -15,7 +15,7 @@ import { listen, closeServer, type NetApi, type RelayServer } from '../relay/typ
 import { intOption, one, parseArgs, type OptionSpec } from './args';
 import type { CommandIo } from './decode';
 import { whileRunning } from './lifecycle';
-import { POLL_WINDOW_LIMIT_US } from '../busy-poll';
+import { POLL_WINDOW_LIMIT_US, SERVING_BUSY_POLL_US } from '../busy-poll';
 
 export const SERVE_USAGE = `usage: usernet serve --tap NAME [options]
 
@@ -31,7 +31,8 @@ live connections and counters). The kernel side of NAME is brought up; address i
   --pcap FILE             capture the link to FILE
   --no-offloads           plain frames with complete checksums (no virtio-net header, no TSO)
   --busy-poll MICROS      after traffic, keep polling up to MICROS µs before sleeping (adapts
-                          to the traffic; lower latency for CPU while it flows; default 0, off)
+                          to the traffic; lower latency for CPU while it flows; 0 = off;
+                          default ${SERVING_BUSY_POLL_US})
   --stats [SECONDS]       print an ss -ti-like table every SECONDS (default 2)`;
 
 const SPECS: OptionSpec[] = [
@@ -69,7 +70,7 @@ export async function runServe(args: readonly string[], io: CommandIo): Promise<
   }
   const mtu = intOption(p, 'mtu', 1280, 65535, 1500);
   if (typeof mtu === 'string') return bad(mtu);
-  const busyPollMicros = intOption(p, 'busy-poll', 0, POLL_WINDOW_LIMIT_US, 0);
+  const busyPollMicros = intOption(p, 'busy-poll', 0, POLL_WINDOW_LIMIT_US, SERVING_BUSY_POLL_US);
   if (typeof busyPollMicros === 'string') return bad(busyPollMicros);
   const statsText = one(p, 'stats');
   const statsSeconds = statsText === undefined ? 0 : statsText === '' ? 2 : Number(statsText);

@@ -24,6 +24,7 @@ import type { StatusSource } from '../services/status';
 import { NamespaceUdp } from './udp-services';
 import { NamespaceResolvConf } from './resolv-conf';
 import type { DnsUpstream } from '../relay/dns';
+import { SERVING_BUSY_POLL_US } from '../busy-poll';
 
 const log = createDebug('usernet:netns');
 
@@ -38,7 +39,7 @@ export const NETNS_DEFAULTS = {
   services6: 'fd00:2::3',
   mtu: 65520,
   /** See `NamespaceOptions.busyPollMicros`. */
-  busyPollMicros: 200,
+  busyPollMicros: SERVING_BUSY_POLL_US,
 } as const;
 
 export interface NamespaceOptions {
