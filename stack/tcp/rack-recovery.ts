@@ -33,10 +33,9 @@ export interface RackAckContext {
  */
 export function rackBeforeAck(cb: ControlBlock, seg: TcpRepr, now: number): RackAckContext {
   const ts = seg.options.timestamp;
-  const echoedSince = cb.tsEnabled && ts !== undefined && ts.tsEcr !== 0 ? (xmit: number) => seqGe(ts.tsEcr, cb.tsNow(xmit)) : undefined;
+  const tsEcr = cb.tsEnabled && ts !== undefined && ts.tsEcr !== 0 ? ts.tsEcr : undefined;
   const una = seqGt(seg.ack, cb.sndUna) ? seg.ack : cb.sndUna;
-  const isSacked = cb.scoreboard.size > 0 ? (s: number, e: number) => seqGe(cb.scoreboard.skipSacked(s), e) : undefined;
-  cb.rack.onAck(una, isSacked, now, echoedSince);
+  cb.rack.onAck(una, now, cb.scoreboard.size > 0 ? cb.scoreboard : undefined, tsEcr, cb);
   return { wasInRecovery: cb.inRecovery, dsack: dsackBlock(seg.options.sack, seg.ack) };
 }
 
@@ -63,14 +62,12 @@ function detectAndRepair(cb: ControlBlock, dsack: boolean, recoveryEnded: boolea
   const recovering = cb.inRecovery || !seqGe(cb.sndUna, cb.recover);
   const dupThreshReached = cb.dupAcks >= DUP_THRESH || cb.scoreboard.sackedBelow(cb.sndMax) > (DUP_THRESH - 1) * cb.effectiveMss;
   const reoWnd = rack.reorderWindow(cb.sndUna, cb.sndNxt, dsack, recoveryEnded, recovering, dupThreshReached, cb.rtt.srtt);
-  const { marked, wait } = rack.detectLoss(now, reoWnd);
-  // §6.2 step 5 / §8: "If RACK.reo_wnd_timeout is not zero, arm the reordering timer".
-  rack.reorderAt = wait > 0 ? now + wait : Infinity;
+  const marked = rack.detectLoss(now, reoWnd); // §6.2 step 5 / §8: also arms the reordering timer
   if (marked > 0) {
     for (let i = 0; i < marked; i++) cb.host.count('rack-lost');
     logCc('%s RACK marked %d segment(s) lost (reo_wnd=%dms)', cb, marked, reoWnd);
   }
-  if (rack.lostBelow(cb.sndNxt).length === 0) return;
+  if (!rack.hasLostBelow(cb.sndNxt)) return;
   const entered = enterRecovery(cb, now);
   retransmitLost(cb, entered, now);
 }

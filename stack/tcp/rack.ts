@@ -59,10 +59,14 @@ export function dsackBlock(blocks: readonly SackBlock[] | undefined, ack: number
   return undefined;
 }
 
-/** What one ACK delivered, as §6.2 steps 1–3 need it. */
-export interface Delivery {
-  /** Records newly delivered (cumulatively or by SACK) by this ACK. */
-  newlyDelivered: number;
+/** What RACK asks of the SACK scoreboard: the first sequence at or after `seq` not SACKed. */
+export interface SackedRanges {
+  skipSacked(seq: number): number;
+}
+
+/** What RACK asks of the connection's timestamp clock (RFC 7323): the TSval sent at `ms`. */
+export interface TimestampClock {
+  tsNow(ms: number): number;
 }
 
 export class RackState {
@@ -134,56 +138,60 @@ export class RackState {
 
   /**
    * §6.2 steps 1–3 for one ACK: finds the records newly delivered — cumulatively below `ack` or
-   * wholly inside a range `isSacked` reports — and advances RACK.xmit_ts/end_seq/rtt/fack with
-   * them, noting reordering. A retransmitted record is used only when its delivery cannot be that
-   * of the original (step 2: its ACK echoes a timestamp from the retransmission, or came at
-   * least min_RTT after it). Drops the cumulatively acknowledged records.
+   * wholly SACKed by the scoreboard `sacked` (undefined: no SACK ranges) — and advances
+   * RACK.xmit_ts/end_seq/rtt/fack with them, noting reordering. A retransmitted record is used
+   * only when its delivery cannot be that of the original (step 2: `tsEcr`, the ACK's TSecr when
+   * timestamps are in use, echoes a TSval `clock` gave at or after the retransmission; or the ACK
+   * came at least min_RTT after it). Drops the cumulatively acknowledged records; returns how
+   * many records were newly delivered. Allocates nothing: it runs for every ACK.
    */
-  onAck(
-    ack: number,
-    isSacked: ((start: number, end: number) => boolean) | undefined,
-    now: number,
-    echoedSince: ((xmitTime: number) => boolean) | undefined,
-  ): Delivery {
+  onAck(ack: number, now: number, sacked: SackedRanges | undefined, tsEcr: number | undefined, clock: TimestampClock): number {
     let newlyDelivered = 0;
     const fackBefore = this.fack;
-    const deliver = (r: TransmitRecord): void => {
-      newlyDelivered++;
-      const rtt = now - r.xmitTime;
-      // Step 3: a never-resent segment delivered below the highest delivered one was reordered.
-      if (!r.retransmitted && fackBefore !== undefined && seqLt(r.end, fackBefore)) this.reorderingSeen = true;
-      this.fack = this.fack === undefined ? r.end : seqMax(this.fack, r.end);
-      if (r.retransmitted) {
-        const fromRetransmission = echoedSince !== undefined ? echoedSince(r.xmitTime) : rtt >= this.minRtt;
-        if (!fromRetransmission || rtt < this.minRtt) return;
-      }
-      // Step 1 (min_RTT) and step 2.
-      this.minRtt = Math.min(this.minRtt, rtt);
-      if (sentAfter(r.xmitOrder, this.xmitOrder)) {
-        this.rtt = rtt;
-        this.xmitTime = r.xmitTime;
-        this.xmitOrder = r.xmitOrder;
-        this.endSeq = r.end;
-      }
-    };
     let drop = 0;
     for (const r of this.records) {
       if (seqLe(r.end, ack)) {
-        if (!r.sacked) deliver(r);
+        if (!r.sacked) {
+          newlyDelivered++;
+          this.delivered(r, now, fackBefore, tsEcr, clock);
+        }
         drop++;
         continue;
       }
       if (seqLt(r.start, ack)) r.start = ack;
       // Without SACK ranges nothing above the cumulative ACK is delivered.
-      if (isSacked === undefined) break;
-      if (!r.sacked && isSacked(r.start, r.end)) {
+      if (sacked === undefined) break;
+      if (!r.sacked && seqGe(sacked.skipSacked(r.start), r.end)) {
         r.sacked = true;
         r.lost = false;
-        deliver(r);
+        newlyDelivered++;
+        this.delivered(r, now, fackBefore, tsEcr, clock);
       }
     }
     if (drop > 0) this.records.splice(0, drop);
-    return { newlyDelivered };
+    return newlyDelivered;
+  }
+
+  /** Steps 1–3 for one record this ACK delivered; `fackBefore`: RACK.fack before the ACK. */
+  private delivered(r: TransmitRecord, now: number, fackBefore: number | undefined, tsEcr: number | undefined, clock: TimestampClock): void {
+    const rtt = now - r.xmitTime;
+    // Step 3: a never-resent segment delivered below the highest delivered one was reordered.
+    if (!r.retransmitted && fackBefore !== undefined && seqLt(r.end, fackBefore)) this.reorderingSeen = true;
+    this.fack = this.fack === undefined ? r.end : seqMax(this.fack, r.end);
+    if (r.retransmitted) {
+      // Step 2: the ACK echoes a timestamp sent no earlier than the retransmission, or (without
+      // timestamps) came at least min_RTT after it.
+      const fromRetransmission = tsEcr !== undefined ? seqGe(tsEcr, clock.tsNow(r.xmitTime)) : rtt >= this.minRtt;
+      if (!fromRetransmission || rtt < this.minRtt) return;
+    }
+    // Step 1 (min_RTT) and step 2.
+    this.minRtt = Math.min(this.minRtt, rtt);
+    if (sentAfter(r.xmitOrder, this.xmitOrder)) {
+      this.rtt = rtt;
+      this.xmitTime = r.xmitTime;
+      this.xmitOrder = r.xmitOrder;
+      this.endSeq = r.end;
+    }
   }
 
   /**
@@ -207,10 +215,11 @@ export class RackState {
 
   /**
    * §6.2 step 5, RACK_detect_loss: marks lost every undelivered record sent before RACK.xmit_ts
-   * whose time (RACK.rtt + reoWnd after its transmission) is up. Returns how many were newly
-   * marked and the wait until the next one may be (0: none pending), for the reordering timer.
+   * whose time (RACK.rtt + reoWnd after its transmission) is up, and sets the reordering timer
+   * (`reorderAt`) for the next one that may be ("If RACK.reo_wnd_timeout is not zero, arm the
+   * reordering timer"; Infinity when none is pending). Returns how many were newly marked.
    */
-  detectLoss(now: number, reoWnd: number): { marked: number; wait: number } {
+  detectLoss(now: number, reoWnd: number): number {
     let marked = 0;
     let wait = 0;
     for (const r of this.records) {
@@ -231,7 +240,8 @@ export class RackState {
         wait = Math.max(wait, remaining);
       }
     }
-    return { marked, wait };
+    this.reorderAt = wait > 0 ? now + wait : Infinity;
+    return marked;
   }
 
   /** RFC 6675 §4's pipe from the records: bytes sent, neither delivered nor lost. */
@@ -239,6 +249,13 @@ export class RackState {
     let n = 0;
     for (const r of this.records) if (!r.sacked && !r.lost) n += seqDiff(r.end, r.start);
     return n;
+  }
+
+  /** Whether any record below `limit` is marked lost (and not since SACKed). */
+  hasLostBelow(limit: number): boolean {
+    if (!this.mayHaveLost) return false;
+    for (const r of this.records) if (r.lost && !r.sacked && seqLt(r.start, limit)) return true;
+    return false;
   }
 
   /** Lost records below `limit`, as [start, end) pairs, in sequence order. */

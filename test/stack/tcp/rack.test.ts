@@ -263,7 +263,7 @@ test('RackState: transmissions replace what they cover; D-SACKs widen the reorde
   r.onTransmit(50, 250, 10, true);
   t.deepEqual(r.records.map((x) => [x.start, x.end, x.xmitTime, x.retransmitted]), [[0, 50, 0, false], [50, 250, 10, true], [250, 300, 0, false]]);
   // Cumulative ACK at 60 delivers [0,50) and trims the next record.
-  r.onAck(60, () => false, 40, undefined);
+  t.is(r.onAck(60, 40, undefined, undefined, { tsNow: (ms) => ms }), 1, 'one record delivered');
   t.deepEqual(r.records.map((x) => [x.start, x.end]), [[60, 250], [250, 300]]);
   t.is(r.rtt, 40);
   t.is(r.minRtt, 40);
