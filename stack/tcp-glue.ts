@@ -52,6 +52,16 @@ export class TcpGlue<E extends TcpEngineLike = TcpEngineLike> {
   private now = 0;
   /** Bytes free in front of the segment `emit` returned last. */
   private headroom = 0;
+  /**
+   * The path toward one remote, remembered for the length of one call into the engine (a
+   * segment's input, an ICMP error, a poll, a flush): the engine asks for it several times per
+   * segment (MSS, TSO, a frame buffer), and nothing that changes a path — a route, an address,
+   * a path MTU — can happen inside such a call. Outside them (a user's connect or write, which
+   * call the engine directly) every question routes afresh. `memoRemote` null: nothing kept.
+   */
+  private memoOn = false;
+  private memoRemote: IpAddress | null = null;
+  private memoPath: Ipv4Path | Ipv6Path | SendError = 'no-route';
 
   constructor(
     private readonly host: NetHost,
@@ -98,7 +108,12 @@ export class TcpGlue<E extends TcpEngineLike = TcpEngineLike> {
     }
     // The payload is a view into the driver's frame: the engine copies what it keeps, unless
     // the link gave the frame away (ownership moves to the engine).
-    this.engine.input(src, dst, seg, now, iface.framesOwnedByReceiver);
+    this.beginEngineCall();
+    try {
+      this.engine.input(src, dst, seg, now, iface.framesOwnedByReceiver);
+    } finally {
+      this.endEngineCall();
+    }
     return 'delivered';
   }
 
@@ -121,14 +136,34 @@ export class TcpGlue<E extends TcpEngineLike = TcpEngineLike> {
       seq: ((q[4]! << 24) | (q[5]! << 16) | (q[6]! << 8) | q[7]!) >>> 0,
     };
     if (err.mtu !== undefined) e.mtu = err.mtu;
-    this.engine.icmpError(e, now);
+    this.beginEngineCall();
+    try {
+      this.engine.icmpError(e, now);
+    } finally {
+      this.endEngineCall();
+    }
     this.flush(now);
   }
 
   poll(now: number): void {
     this.now = now;
-    this.engine.poll(now);
+    this.beginEngineCall();
+    try {
+      this.engine.poll(now);
+    } finally {
+      this.endEngineCall();
+    }
     this.flush(now);
+  }
+
+  private beginEngineCall(): void {
+    this.memoOn = true;
+    this.memoRemote = null;
+  }
+
+  private endEngineCall(): void {
+    this.memoOn = false;
+    this.memoRemote = null;
   }
 
   nextDeadline(): number {
@@ -219,7 +254,14 @@ export class TcpGlue<E extends TcpEngineLike = TcpEngineLike> {
 
   /** The path toward `remote` now (for the engine's questions, which carry no time). */
   private route(remote: IpAddress): Ipv4Path | Ipv6Path | SendError {
-    return remote.family === 4 ? routeIpv4(this.host, remote.v4, this.now) : routeIpv6(this.host, remote, this.now);
+    const m = this.memoRemote;
+    if (m !== null && (m === remote || m.key === remote.key)) return this.memoPath;
+    const path = remote.family === 4 ? routeIpv4(this.host, remote.v4, this.now) : routeIpv6(this.host, remote, this.now);
+    if (this.memoOn) {
+      this.memoRemote = remote;
+      this.memoPath = path;
+    }
+    return path;
   }
 
   private mtuFor(remote: IpAddress): number {

@@ -15,10 +15,11 @@ import type { LinkOffloads, LinkType } from '../../stack/link';
 import { parseEthernet } from '../../stack/wire/ethernet';
 import { parseIpv4 } from '../../stack/wire/ipv4';
 import { parseIpv6 } from '../../stack/wire/ipv6';
-import { parseTcp, tcpChecksumOk, TcpFlag, type TcpRepr } from '../../stack/wire/tcp';
+import { parseTcp, tcpChecksumOk, tcpHeaderLen, TcpFlag, type TcpRepr } from '../../stack/wire/tcp';
 import { fold, pseudoHeaderSumV4, pseudoHeaderSumV6 } from '../../stack/wire/checksum';
 import { EtherType, IpProtocol } from '../../stack/wire/ip-protocol';
 import { isDrop } from '../../stack/wire/drop';
+import { icmp4, ipv4, v4 } from './frames';
 
 interface Wire {
   a: Stack;
@@ -256,4 +257,26 @@ test('TSO is not used when the peer announced a smaller MSS than the MTU gives (
   w.a.poll(w.now);
   const sizes = tcpSegments(w.a.drain().flatMap((d) => d.frames), 'ethernet').map((s) => s.repr.payload.length);
   t.deepEqual(sizes, Array(10).fill(mss), 'the initial window in MSS-sized segments');
+});
+
+test('a path MTU learned from ICMP (RFC 1191) cuts the resent segment and everything after, though the path is remembered within each call into the engine', (t) => {
+  const w = wire('ip', 1500, {});
+  const { client, server } = connect(w);
+  const data = pattern(40_000);
+  client.send(data);
+  w.a.poll(w.now);
+  const first = tcpSegments(w.a.drain().flatMap((d) => d.frames), 'ip').find((s) => s.repr.payload.length > 0)!;
+  t.is(first.ip.length, 1500, 'full-sized before');
+  // A router on the way says "fragmentation needed, next-hop MTU 1000", quoting that segment.
+  const quoted = first.ip.subarray(0, 28);
+  const icmp = ipv4({ src: v4('10.0.0.2'), dst: v4('10.0.0.1'), protocol: IpProtocol.ICMP, payload: icmp4({ kind: 'destination-unreachable', code: 4, nextHopMtu: 1000, invoking: quoted }) });
+  w.segmentsA.length = 0;
+  w.a.input(w.ia, [icmp], w.now);
+  w.run();
+  const after = w.segmentsA.filter((s) => s.repr.payload.length > 0);
+  t.true(after.length > 0);
+  t.is(after[0]!.repr.seq, first.repr.seq, 'the quoted segment is resent at once');
+  t.true(after.every((s) => 20 + tcpHeaderLen(s.repr) + s.repr.payload.length <= 1000), 'every segment fits the new path MTU');
+  t.is(receivedBytes(w.b.tcp.takeEvents()), data.length);
+  t.is(server.state, 'ESTABLISHED');
 });
