@@ -20,9 +20,9 @@
  *
  * The window adapts as KVM's halt polling does (Documentation/virt/kvm/halt-polling.rst): it
  * grows when the loop slept and was woken soon after (polling a little longer would have caught
- * it), shrinks when the loop slept long (polling was wasted), and stays when polling caught the
- * work. Traffic with long pauses between messages therefore costs next to nothing, and an idle
- * stack costs nothing at all.
+ * it), shrinks when the loop slept long (polling was wasted) — here only when that happens twice
+ * running — and stays when polling caught the work. Traffic with long pauses between messages
+ * therefore costs next to nothing, and an idle stack costs nothing at all.
  */
 
 import { loadTapAddon, type NativeLoopPoller } from '../drivers/tap/native';
@@ -36,6 +36,9 @@ export const POLL_WINDOW_START_US = 10;
  */
 export const SERVING_BUSY_POLL_US = 200;
 
+/** Sleeps longer than the maximum in a row before the window halves (see `idleEnded`). */
+export const SHRINK_AFTER_LONG_SLEEPS = 2;
+
 /** The largest window accepted: beyond a millisecond, sleeping and being woken costs less. */
 export const POLL_WINDOW_LIMIT_US = 1000;
 
@@ -44,6 +47,8 @@ export class PollWindow {
   /** The current window in microseconds; 0 means sleep at once. */
   windowUs = 0;
   private readonly startUs: number;
+  /** Sleeps longer than the maximum in a row (shrinking waits for `SHRINK_AFTER_LONG_SLEEPS`). */
+  private longSleeps = 0;
 
   constructor(readonly maxUs: number) {
     if (!Number.isInteger(maxUs) || maxUs < 0 || maxUs > POLL_WINDOW_LIMIT_US) {
@@ -54,15 +59,21 @@ export class PollWindow {
 
   /** Work arrived `idleUs` after the loop ran out of it; adjusts the window for next time. */
   idleEnded(idleUs: number): void {
-    if (idleUs <= this.windowUs) return; // polling caught it: the window is right
     if (idleUs > this.maxUs) {
-      // Longer than any window we would poll for: the polling that was done was wasted.
+      // Longer than any window we would poll for: the polling that was done was wasted. Halve
+      // only when it happens twice running: one long pause in a fast exchange (a peer's garbage
+      // collection, say) is no sign that the exchange has ended, and a halved window would let
+      // the next ordinary gaps sleep.
+      if (++this.longSleeps < SHRINK_AFTER_LONG_SLEEPS) return;
+      this.longSleeps = 0;
       const half = Math.floor(this.windowUs / 2);
       this.windowUs = half < this.startUs ? 0 : half;
-    } else {
-      // Slept, but a longer window would have caught it.
-      this.windowUs = Math.min(this.maxUs, Math.max(this.startUs, this.windowUs * 2));
+      return;
     }
+    this.longSleeps = 0;
+    if (idleUs <= this.windowUs) return; // polling caught it: the window is right
+    // Slept, but a longer window would have caught it.
+    this.windowUs = Math.min(this.maxUs, Math.max(this.startUs, this.windowUs * 2));
   }
 }
 

@@ -24,12 +24,19 @@ test('the window grows from zero on short sleeps, doubling up to the maximum', (
   t.deepEqual(windowsAfter(w, [5, 30, 30, 90, 90]), [[5, POLL_WINDOW_START_US], [30, 20], [30, 40], [90, 80], [90, 100]]);
 });
 
-test('a sleep the window caught keeps it; a sleep longer than the maximum halves it, then ends polling', (t) => {
+test('a sleep the window caught keeps it; two sleeps longer than the maximum in a row halve it, down to no polling', (t) => {
   const w = new PollWindow(100);
   windowsAfter(w, [5, 15, 35, 75]);
   t.is(w.windowUs, 80);
-  // Caught (also at the last moment): unchanged. Then four long sleeps: halved down to off.
-  t.deepEqual(windowsAfter(w, [60, 80, 5000, 5000, 5000, 5000]), [[60, 80], [80, 80], [5000, 40], [5000, 20], [5000, 10], [5000, 0]]);
+  // Caught (also at the last moment): unchanged. Then long sleeps: every second one halves.
+  t.deepEqual(windowsAfter(w, [60, 80, 5000, 5000, 5000, 5000]), [[60, 80], [80, 80], [5000, 80], [5000, 40], [5000, 40], [5000, 20]]);
+  t.deepEqual(windowsAfter(w, [5000, 5000, 5000, 5000]), [[5000, 20], [5000, 10], [5000, 10], [5000, 0]], 'below the first step: off until traffic comes back');
+});
+
+test('one long pause in a fast exchange (a peer collecting garbage, say) leaves the window alone', (t) => {
+  const w = new PollWindow(100);
+  windowsAfter(w, [5, 15, 35, 75]);
+  t.deepEqual(windowsAfter(w, [40, 5000, 40, 5000, 40]), [[40, 80], [5000, 80], [40, 80], [5000, 80], [40, 80]]);
 });
 
 test('a maximum below the first step is the only step', (t) => {
