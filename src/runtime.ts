@@ -44,7 +44,10 @@ export const MAX_FLUSHES_PER_TURN = 64;
 
 export class StackRuntime {
   private readonly drivers = new Map<NetInterface, LinkDriver>();
+  /** The flush `wake()` asked for: an immediate in real time, a task on other clocks. */
+  private flushImmediate: NodeJS.Immediate | null = null;
   private flushTask: ScheduledTask | null = null;
+  private flushScheduled = false;
   private timerTask: ScheduledTask | null = null;
   private timerAt = Infinity;
   private closed = false;
@@ -124,12 +127,23 @@ export class StackRuntime {
    */
   wake(): void {
     this.poller?.busy();
-    if (this.closed || this.flushTask !== null) return;
-    this.flushTask = this.clock.at(this.clock.now(), this.runFlushTask);
+    if (this.closed || this.flushScheduled) return;
+    this.flushScheduled = true;
+    // Once or twice per message: in real time straight to setImmediate, without the task
+    // object and closure a Scheduler would make.
+    if (this.clock === realTimers) this.flushImmediate = setImmediate(this.runFlushTask);
+    else this.flushTask = this.clock.at(this.clock.now(), this.runFlushTask);
   }
+
+  /** Hands one interface's frames to its driver; bound once, as `drainEach` calls it per flush. */
+  private readonly sendFrames = (iface: NetInterface, frames: Uint8Array[]): void => {
+    this.drivers.get(iface)?.send(frames);
+  };
 
   /** The flush `wake()` schedules; bound once, so that a wake allocates no closure. */
   private readonly runFlushTask = (): void => {
+    this.flushScheduled = false;
+    this.flushImmediate = null;
     this.flushTask = null;
     this.flush();
   };
@@ -141,7 +155,7 @@ export class StackRuntime {
     for (let i = 0; i < MAX_FLUSHES_PER_TURN; i++) {
       const now = this.clock.now();
       this.core.poll(now);
-      for (const { iface, frames } of this.core.drain()) this.drivers.get(iface)?.send(frames);
+      this.core.drainEach(this.sendFrames);
       next = this.core.nextDeadline();
       if (next > now) break;
     }
@@ -154,7 +168,7 @@ export class StackRuntime {
       next = this.core.nextDeadline();
     }
     this.arm(next);
-    if (this.flushTask === null) this.poller?.idle();
+    if (!this.flushScheduled) this.poller?.idle();
   }
 
   /** Hands the engine's events to the listeners; false when there were none (or no listener). */
@@ -201,6 +215,9 @@ export class StackRuntime {
     this.closed = true;
     this.poller?.stop();
     this.flushTask?.cancel();
+    if (this.flushImmediate !== null) clearImmediate(this.flushImmediate);
+    this.flushImmediate = null;
+    this.flushScheduled = false;
     this.timerTask?.cancel();
     this.flushTask = this.timerTask = null;
     this.core.close();

@@ -258,11 +258,16 @@ export class Stack {
   /** Frames to send, per interface (loopback excluded); ownership passes to the caller. */
   drain(): Array<{ iface: NetInterface; frames: Uint8Array[] }> {
     const out: Array<{ iface: NetInterface; frames: Uint8Array[] }> = [];
+    this.drainEach((iface, frames) => out.push({ iface, frames }));
+    return out;
+  }
+
+  /** `drain` without building its list: `send` gets each interface's frames (the runtime's way). */
+  drainEach(send: (iface: NetInterface, frames: Uint8Array[]) => void): void {
     for (const iface of this.ifaces) {
       if (iface.isLoopback || iface.outbox.length === 0) continue;
-      out.push({ iface, frames: iface.takeOutbox() });
+      send(iface, iface.takeOutbox());
     }
-    return out;
   }
 
   /** `/proc/net/snmp`-like counters and drops by reason; a detached plain object. */

@@ -209,10 +209,13 @@ export class TcpHandle extends StreamHandleBase implements StreamHandle, Connect
     return 0;
   }
 
+  /** After the engine took bytes: its output goes out on the next flush. Bound once (per write). */
+  private readonly kickRuntime = (): void => this.ctx.runtime.kick();
+
   /** Moves queued chunks into the engine's send buffer; completes requests whose bytes are in. */
   private flushWrites(): number {
     if (this.conn !== null) {
-      const errno = this.writes.flushInto(this.conn, () => this.ctx.runtime.kick());
+      const errno = this.writes.flushInto(this.conn, this.kickRuntime);
       if (errno !== 0) {
         this.failWrites(errno);
         return errno;

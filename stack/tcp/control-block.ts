@@ -27,9 +27,12 @@ const logState = debugFactory('usernet:tcp:state');
 
 /** Timers are data (STYLE.md): the retransmission slot is either the RTO or the persist timer. */
 export type RetransmitTimer =
-  | { kind: 'none' }
-  | { kind: 'retransmit'; at: number }
-  | { kind: 'persist'; at: number; backoff: number };
+  | { readonly kind: 'none' }
+  | { readonly kind: 'retransmit'; readonly at: number }
+  | { readonly kind: 'persist'; readonly at: number; readonly backoff: number };
+
+/** The idle slot, shared: timers are values, never changed in place, so one object serves all. */
+export const NO_RETRANSMIT_TIMER: RetransmitTimer = Object.freeze({ kind: 'none' });
 
 /** Largest window the 16-bit field can express unscaled, and the RFC 7323 §2.3 shift limit. */
 export const MAX_UNSCALED_WINDOW = 65535;
@@ -127,7 +130,7 @@ export abstract class ControlBlock {
   offeredWscale: number | undefined;
 
   // --- Timers (RFC 9293 §3.8; deadlines, not callbacks) ---
-  rtxTimer: RetransmitTimer = { kind: 'none' };
+  rtxTimer: RetransmitTimer = NO_RETRANSMIT_TIMER;
   delayedAckAt = Infinity;
   keepaliveAt = Infinity;
   timeWaitAt = Infinity;
@@ -284,7 +287,7 @@ export abstract class ControlBlock {
 
   /** Enters CLOSED and forgets everything (RFC 9293: "delete the TCB"). */
   terminate(cause: string): void {
-    this.rtxTimer = { kind: 'none' };
+    this.rtxTimer = NO_RETRANSMIT_TIMER;
     this.delayedAckAt = this.keepaliveAt = this.timeWaitAt = this.finWait2At = Infinity;
     this.rack.clear();
     this.tlp.probeAt = Infinity;

@@ -8,7 +8,7 @@
 import debugFactory from 'debug';
 import { TcpFlag, type TcpRepr } from '../wire/tcp';
 import { sendChallengeAck } from './challenge-ack';
-import type { ControlBlock } from './control-block';
+import { NO_RETRANSMIT_TIMER, type ControlBlock } from './control-block';
 import { emitAck, retransmitFirst } from './output';
 import { rackAfterAck, rackBeforeAck } from './rack-recovery';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq';
@@ -52,7 +52,7 @@ export function processAck(cb: ControlBlock, seg: TcpRepr, now: number): boolean
     cb.sndWl2 = ack;
     if (wnd > cb.maxSndWnd) cb.maxSndWnd = wnd;
     if (wnd > 0 && cb.rtxTimer.kind === 'persist') {
-      cb.rtxTimer = { kind: 'none' };
+      cb.rtxTimer = NO_RETRANSMIT_TIMER;
       cb.retries = 0;
     }
   }
@@ -101,7 +101,7 @@ function newDataAcked(cb: ControlBlock, seg: TcpRepr, acked: number, now: number
   const everythingAcked = cb.sndUna === cb.sndMax;
   // RFC 6298 §5.2–5.3: stop the timer when all is acknowledged, else restart it.
   if (everythingAcked) {
-    if (cb.rtxTimer.kind === 'retransmit') cb.rtxTimer = { kind: 'none' };
+    if (cb.rtxTimer.kind === 'retransmit') cb.rtxTimer = NO_RETRANSMIT_TIMER;
     cb.unackedSince = Infinity;
   } else {
     cb.rtxTimer = { kind: 'retransmit', at: now + cb.rtt.rto };

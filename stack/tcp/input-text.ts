@@ -6,7 +6,7 @@
  */
 
 import { TcpFlag, type TcpRepr } from '../wire/tcp';
-import type { ControlBlock } from './control-block';
+import { NO_RETRANSMIT_TIMER, type ControlBlock } from './control-block';
 import { emitAck, emitReset, windowUpdateDue } from './output';
 import { seqAdd, seqDiff, seqGt, seqLt } from './seq';
 import { acceptsText } from './state';
@@ -146,7 +146,7 @@ function finArrives(cb: ControlBlock, now: number): void {
  */
 export function enterTimeWait(cb: ControlBlock, now: number, cause: string): void {
   if (cb.ackNow) emitAck(cb, now);
-  cb.rtxTimer = { kind: 'none' };
+  cb.rtxTimer = NO_RETRANSMIT_TIMER;
   cb.keepaliveAt = cb.finWait2At = cb.delayedAckAt = Infinity;
   cb.unackedSince = Infinity;
   cb.reassembly.clear();

@@ -8,7 +8,7 @@
 import debugFactory from 'debug';
 import { TcpFlag, type TcpRepr } from '../wire/tcp';
 import { sendChallengeAck } from './challenge-ack';
-import type { ControlBlock } from './control-block';
+import { NO_RETRANSMIT_TIMER, type ControlBlock } from './control-block';
 import { processAck } from './input-ack';
 import { enterTimeWait, processTextAndFin } from './input-text';
 import { negotiateFromSynAck } from './negotiate';
@@ -69,7 +69,7 @@ function synSentArrives(cb: ControlBlock, seg: TcpRepr, now: number): void {
   }
   if (seqGt(cb.sndUna, cb.iss)) {
     // Our SYN is acknowledged: ESTABLISHED; "form an ACK segment and send it".
-    cb.rtxTimer = { kind: 'none' };
+    cb.rtxTimer = NO_RETRANSMIT_TIMER;
     cb.retries = 0;
     cb.rttSeq = undefined;
     cb.recover = cb.sndUna;
@@ -83,7 +83,7 @@ function synSentArrives(cb: ControlBlock, seg: TcpRepr, now: number): void {
   } else {
     // Simultaneous open (RFC 9293 §3.5, Figure 7): SYN-RECEIVED, answer with SYN-ACK.
     cb.setState('SYN-RECEIVED', 'SYN received (simultaneous open)');
-    cb.rtxTimer = { kind: 'none' };
+    cb.rtxTimer = NO_RETRANSMIT_TIMER;
     emitSyn(cb, now);
   }
 }
@@ -169,7 +169,7 @@ function otherStateArrives(cb: ControlBlock, seg: TcpRepr, now: number): void {
       cb.maxSndWnd = cb.sndWnd;
       cb.sndWl1 = seg.seq;
       cb.sndWl2 = seg.ack;
-      cb.rtxTimer = { kind: 'none' };
+      cb.rtxTimer = NO_RETRANSMIT_TIMER;
       cb.retries = 0;
       cb.rttSeq = undefined;
       cb.recover = cb.sndUna;

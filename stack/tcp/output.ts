@@ -8,7 +8,7 @@
 import debugFactory from 'debug';
 import { TcpFlag, tcpHeaderLen, type TcpOptions, type TcpRepr } from '../wire/tcp';
 import { transportHeadroom } from '../wire/payload';
-import { type ControlBlock, MAX_UNSCALED_WINDOW, MAX_WINDOW_SCALE } from './control-block';
+import { type ControlBlock, MAX_UNSCALED_WINDOW, MAX_WINDOW_SCALE, NO_RETRANSMIT_TIMER } from './control-block';
 import { seqAdd, seqDiff, seqGt, seqLt, seqMax } from './seq';
 import { canSendData, isSynchronized } from './state';
 import { rackTlpActive, scheduleProbe } from './tlp';
@@ -221,7 +221,7 @@ function sendData(cb: ControlBlock, now: number): boolean {
     sent = true;
   }
   if (cb.rtxTimer.kind === 'persist' && cb.sndWnd > 0 && seqDiff(cb.sndEnd, cb.sndNxt) <= 0) {
-    cb.rtxTimer = { kind: 'none' };
+    cb.rtxTimer = NO_RETRANSMIT_TIMER;
   }
   return sent;
 }

@@ -49,6 +49,7 @@ export class SackScoreboard {
 
   /** Forgets what the cumulative ACK now covers. */
   advance(sndUna: number): void {
+    if (this.ranges.length === 0) return; // every ACK asks; almost always there is nothing
     this.ranges = this.ranges
       .filter((x) => seqGt(x.right, sndUna))
       .map((x) => (seqLt(x.left, sndUna) ? { left: sndUna, right: x.right } : x));

@@ -104,7 +104,7 @@ export class SendBuffer {
       this.head = 0;
     }
     if (this.length === 0) {
-      this.chunks = [];
+      this.chunks.length = 0; // the same array: request/response traffic empties it on every ACK
       this.head = 0;
       this.headOffset = 0;
     }

@@ -62,6 +62,7 @@ function fakeCore(): { core: CoreStack; polls: number[]; setDeadline(t: number):
   const fake = {
     poll: (now: number) => void polls.push(now),
     drain: () => [],
+    drainEach: () => undefined,
     nextDeadline: () => deadline,
     tcp: { takeEvents: (): TcpEvent[] => [] },
     close: () => undefined,
