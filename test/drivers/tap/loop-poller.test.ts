@@ -16,12 +16,13 @@ test.serial('pollFor keeps the loop turning until the deadline, then the loop sl
   t.false(poller.polling);
   await sleep(5);
   t.is(poller.turns, 0, 'nothing counted before pollFor');
-  poller.pollFor(20_000);
+  // A long deadline, so that a test machine busy with other work cannot make it pass unseen.
+  poller.pollFor(100_000);
   t.true(poller.polling);
   await sleep(10);
   // A sleeping loop turns once or twice for this timer; a polling one at least once a slice.
   t.true(poller.turns > 5, `${poller.turns} turns`);
-  await sleep(30);
+  await sleep(150);
   t.false(poller.polling, 'stopped by itself at the deadline');
   const after = poller.turns;
   await sleep(5);
