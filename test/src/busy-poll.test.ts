@@ -113,25 +113,29 @@ test('stop closes the loop poller and ends polling for good', (t) => {
 test.serial('the setImmediate fallback turns the loop until the deadline, then lets it sleep', async (t) => {
   const original = globalThis.setImmediate;
   let turns = 0;
+  let reached: () => void = () => undefined;
+  const fifty = new Promise<void>((r) => (reached = r));
   const counting = ((fn: () => void) => {
-    turns++;
+    if (++turns === 50) reached();
     return original(fn);
   }) as typeof setImmediate;
   globalThis.setImmediate = counting;
   try {
     const loop = immediateLoopPolling();
-    // A long deadline, so that a test machine busy with other work cannot make it pass unseen.
-    loop.pollFor(100_000);
-    await new Promise((r) => setTimeout(r, 10));
-    // A sleeping loop turns once or twice for one timer; a polling one turns again and again.
-    t.true(turns > 5, `${turns} turns in 10 ms of polling`);
-    await new Promise((r) => setTimeout(r, 150));
+    // A second of polling: a sleeping loop would make no turns at all, a polling one
+    // reaches fifty long before (waiting for the count, not a fixed time, keeps a machine busy
+    // with other test files from failing the test by not running this process for a while).
+    const started = Date.now();
+    loop.pollFor(1_000_000);
+    const outcome = await Promise.race([fifty.then(() => 'turning'), new Promise((r) => setTimeout(() => r('asleep'), 900))]);
+    t.is(outcome, 'turning');
+    await new Promise((r) => setTimeout(r, Math.max(0, 1020 - (Date.now() - started))));
     const after = turns;
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 20));
     t.is(turns, after, 'no turns once the deadline passed');
-    loop.pollFor(20_000);
+    loop.pollFor(1_000_000);
     loop.close();
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 20));
     t.true(turns <= after + 1, 'closed: at most the turn already queued');
   } finally {
     globalThis.setImmediate = original;

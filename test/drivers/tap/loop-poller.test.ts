@@ -16,14 +16,18 @@ test.serial('pollFor keeps the loop turning until the deadline, then the loop sl
   t.false(poller.polling);
   await sleep(5);
   t.is(poller.turns, 0, 'nothing counted before pollFor');
-  // A long deadline, so that a test machine busy with other work cannot make it pass unseen.
-  poller.pollFor(100_000);
+  // A second of polling. The turns are counted by the handle itself: a loop that sleeps
+  // between these 5 ms timers counts none, a polling one at least one per 20 µs slice it runs.
+  // (Waiting for a count rather than a fixed time keeps a machine busy with other test files
+  // from failing the test by not running this process for a while.)
+  const started = Date.now();
+  poller.pollFor(1_000_000);
   t.true(poller.polling);
-  await sleep(10);
-  // A sleeping loop turns once or twice for this timer; a polling one at least once a slice.
-  t.true(poller.turns > 5, `${poller.turns} turns`);
-  await sleep(150);
+  while (poller.turns < 50 && Date.now() - started < 900) await sleep(5);
+  t.true(poller.turns >= 50, `${poller.turns} turns`);
+  while (poller.polling && Date.now() - started < 5000) await sleep(20);
   t.false(poller.polling, 'stopped by itself at the deadline');
+  t.true(Date.now() - started >= 990, 'not before it');
   const after = poller.turns;
   await sleep(5);
   t.is(poller.turns, after);
