@@ -111,7 +111,6 @@ export interface EthernetRepr {
   payload: Uint8Array;
 }
 
-/** Parses a frame; 802.3 length-field frames (LLC/SNAP) are dropped as `'eth-8023-frame'`. */
 /**
  * For untrusted bytes: a whole Ethernet II header (`EthernetView.check`) whose EtherType is one —
  * an IEEE 802.3 length field in its place is dropped. Read in place, as the receive path does.
@@ -123,6 +122,7 @@ export function checkEthernetII(b: Uint8Array): EthernetView | Drop {
   return v;
 }
 
+/** Parses a frame; 802.3 length-field frames (LLC/SNAP) are dropped as `'eth-8023-frame'`. */
 export function parseEthernet(b: Uint8Array): EthernetRepr | Drop {
   const v = checkEthernetII(b);
   if (v instanceof Drop) return v;
