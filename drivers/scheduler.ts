@@ -19,19 +19,34 @@ export interface Scheduler {
   at(timeMs: number, fn: () => void): ScheduledTask;
 }
 
+/**
+ * A pending `setImmediate` as a `ScheduledTask`: one small object per task and no closure — the
+ * runtime schedules one per burst of traffic.
+ */
+export class ImmediateTask implements ScheduledTask {
+  constructor(private readonly handle: NodeJS.Immediate) {}
+  cancel(): void {
+    clearImmediate(this.handle);
+  }
+}
+
+/** A pending `setTimeout` as a `ScheduledTask` (see `ImmediateTask`). */
+export class TimeoutTask implements ScheduledTask {
+  constructor(readonly handle: NodeJS.Timeout) {}
+  cancel(): void {
+    clearTimeout(this.handle);
+  }
+}
+
 /** Node's timers: `setImmediate` for times already due, `setTimeout` otherwise. */
 export const realScheduler: Scheduler = {
   now: () => performance.now(),
   at(timeMs: number, fn: () => void): ScheduledTask {
     const wait = timeMs - performance.now();
-    if (!(wait > 0)) {
-      const handle = setImmediate(fn);
-      return { cancel: () => clearImmediate(handle) };
-    }
+    if (!(wait > 0)) return new ImmediateTask(setImmediate(fn));
     // setTimeout may fire up to a millisecond before a fractional target; callers that care
     // compare against the time they asked for, not now().
-    const handle = setTimeout(fn, Math.ceil(wait));
-    return { cancel: () => clearTimeout(handle) };
+    return new TimeoutTask(setTimeout(fn, Math.ceil(wait)));
   },
 };
 

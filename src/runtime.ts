@@ -10,7 +10,7 @@
 
 import type { LinkDriver } from '../stack/link';
 import type { Stack as CoreStack, NetInterface } from '../stack/stack';
-import type { ScheduledTask, Scheduler } from '../drivers/scheduler';
+import { ImmediateTask, TimeoutTask, type ScheduledTask, type Scheduler } from '../drivers/scheduler';
 import type { TcpEngine } from '../stack/tcp/engine';
 import type { TcpEvent } from '../stack/tcp/events';
 import { FramePool } from '../stack/iface/frame-pool';
@@ -26,13 +26,8 @@ export const realTimers: Scheduler = {
   now: () => performance.now(),
   at(timeMs: number, fn: () => void): ScheduledTask {
     const wait = timeMs - performance.now();
-    if (!(wait > 0)) {
-      const h = setImmediate(fn);
-      return { cancel: () => clearImmediate(h) };
-    }
-    const h = setTimeout(fn, Math.ceil(wait));
-    h.unref();
-    return { cancel: () => clearTimeout(h) };
+    if (!(wait > 0)) return new ImmediateTask(setImmediate(fn));
+    return new TimeoutTask(setTimeout(fn, Math.ceil(wait)).unref());
   },
 };
 
@@ -44,10 +39,7 @@ export const MAX_FLUSHES_PER_TURN = 64;
 
 export class StackRuntime {
   private readonly drivers = new Map<NetInterface, LinkDriver>();
-  /** The flush `wake()` asked for: an immediate in real time, a task on other clocks. */
-  private flushImmediate: NodeJS.Immediate | null = null;
   private flushTask: ScheduledTask | null = null;
-  private flushScheduled = false;
   private timerTask: ScheduledTask | null = null;
   private timerAt = Infinity;
   private closed = false;
@@ -127,12 +119,8 @@ export class StackRuntime {
    */
   wake(): void {
     this.poller?.busy();
-    if (this.closed || this.flushScheduled) return;
-    this.flushScheduled = true;
-    // Once or twice per message: in real time straight to setImmediate, without the task
-    // object and closure a Scheduler would make.
-    if (this.clock === realTimers) this.flushImmediate = setImmediate(this.runFlushTask);
-    else this.flushTask = this.clock.at(this.clock.now(), this.runFlushTask);
+    if (this.closed || this.flushTask !== null) return;
+    this.flushTask = this.clock.at(this.clock.now(), this.runFlushTask);
   }
 
   /** Hands one interface's frames to its driver; bound once, as `drainEach` calls it per flush. */
@@ -142,8 +130,6 @@ export class StackRuntime {
 
   /** The flush `wake()` schedules; bound once, so that a wake allocates no closure. */
   private readonly runFlushTask = (): void => {
-    this.flushScheduled = false;
-    this.flushImmediate = null;
     this.flushTask = null;
     this.flush();
   };
@@ -168,7 +154,7 @@ export class StackRuntime {
       next = this.core.nextDeadline();
     }
     this.arm(next);
-    if (!this.flushScheduled) this.poller?.idle();
+    if (this.flushTask === null) this.poller?.idle();
   }
 
   /** Hands the engine's events to the listeners; false when there were none (or no listener). */
@@ -215,9 +201,6 @@ export class StackRuntime {
     this.closed = true;
     this.poller?.stop();
     this.flushTask?.cancel();
-    if (this.flushImmediate !== null) clearImmediate(this.flushImmediate);
-    this.flushImmediate = null;
-    this.flushScheduled = false;
     this.timerTask?.cancel();
     this.flushTask = this.timerTask = null;
     this.core.close();
