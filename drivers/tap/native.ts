@@ -54,21 +54,6 @@ export interface NativeLoopPoller {
 
 /** `rxFlags` bits (drivers/tap/vnet.h): NEEDS_CSUM or DATA_VALID in the frame's virtio-net header. */
 export const RX_FLAG_VOUCHED = 1;
-/**
- * Keeps the event loop polling without sleeping until a deadline (drivers/tap/loop-poll.cc): a
- * self-stopping, unreferenced libuv idle handle, for busy polling (src/busy-poll.ts).
- */
-export interface NativeLoopPoller {
-  /** Keep polling until `microseconds` from now (0–1 000 000; replaces the deadline); 0 stops. */
-  pollFor(microseconds: number): void;
-  /** Stops and releases the handle; idempotent. `pollFor` afterwards throws. */
-  close(): void;
-  /** Loop turns spent polling so far. */
-  readonly turns: number;
-  /** Whether it is polling now. */
-  readonly polling: boolean;
-}
-
 /** `rxFlags` bits: gso_type set, a TCP segment the kernel did not cut (larger than the MTU). */
 export const RX_FLAG_COALESCED = 2;
 
